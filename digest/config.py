@@ -1,0 +1,443 @@
+"""Settings: one typed model, loaded from YAML, overridden from the environment.
+
+Where a value comes from, in order of precedence:
+
+1. ``DIGEST__SECTION__KEY`` environment variables (``DIGEST__RANKING__MAX_ITEMS=8``;
+   nested sections use more double underscores, values are parsed as YAML scalars);
+2. the YAML file given with ``--config`` (or ``$DIGEST_CONFIG``, or ``./config.yaml``);
+3. the defaults below, which are also what ``config.yaml`` in the repository documents.
+
+Secrets never live in the file: the SendGrid key is ``SENDGRID_API_KEY`` and the
+secret that signs unsubscribe and preferences links is ``DIGEST_SECRET_KEY``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Mapping
+from datetime import time, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from email_validator import EmailNotValidError, validate_email
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from digest.errors import ConfigError
+
+ENV_PREFIX = "DIGEST__"
+SECRET_ENV = "DIGEST_SECRET_KEY"
+SENDGRID_KEY_ENV = "SENDGRID_API_KEY"
+CONFIG_ENV = "DIGEST_CONFIG"
+
+_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$", re.IGNORECASE)
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(value: Any) -> Any:
+    """Accept ``90m``, ``24h``, ``2d``, ``1w`` or a number of seconds."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    if isinstance(value, str):
+        match = _DURATION_RE.match(value)
+        if match:
+            return timedelta(seconds=float(match[1]) * _UNIT_SECONDS[match[2].lower()])
+    raise ValueError(f"expected a duration like 90m, 24h or 2d, got {value!r}")
+
+
+def _format_duration(value: timedelta) -> str:
+    seconds = int(value.total_seconds())
+    for unit in ("w", "d", "h", "m"):
+        size = _UNIT_SECONDS[unit]
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+Duration = Annotated[
+    timedelta, BeforeValidator(parse_duration), PlainSerializer(_format_duration, return_type=str)
+]
+
+
+def _parse_send_time(value: Any) -> Any:
+    if isinstance(value, time):
+        return value
+    # YAML 1.1 reads an unquoted 07:30 as the sexagesimal number 450.
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
+        return time(value // 60, value % 60)
+    if isinstance(value, str):
+        match = re.fullmatch(r"\s*([01]?\d|2[0-3]):([0-5]\d)\s*", value)
+        if match:
+            return time(int(match[1]), int(match[2]))
+    raise ValueError(f"expected HH:MM on a 24-hour clock, got {value!r}")
+
+
+ClockTime = Annotated[
+    time,
+    BeforeValidator(_parse_send_time),
+    PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str),
+]
+
+
+def _check_email(value: str) -> str:
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as err:
+        raise ValueError(f"{value!r} is not a valid email address: {err}") from None
+
+
+class _Section(BaseModel):
+    # A misspelt key is an error, not a silently ignored setting.
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class NewsletterSettings(_Section):
+    name: str = Field("KI-Morgenpost", description="Name shown in the From header and the email.")
+    language: Literal["de", "en"] = Field("de", description="Language of the email (de or en).")
+    timezone: str = Field("Europe/Berlin", description="IANA time zone for dates and send time.")
+    base_url: str = Field(
+        "http://127.0.0.1:8000",
+        description="Public URL of `digest serve`; unsubscribe and preferences links point here.",
+    )
+    from_email: str = Field("digest@example.com", description="Sender address.")
+    from_name: str | None = Field(None, description="Sender name; defaults to newsletter.name.")
+    reply_to: str | None = Field(None, description="Optional Reply-To address.")
+    postal_address: str = Field(
+        "Beispiel Medien GmbH, Musterstraße 1, 10115 Berlin, Deutschland",
+        description="Postal address printed in the footer (required by CAN-SPAM and German law).",
+    )
+    list_id: str | None = Field(
+        None, description="Short list identifier for List-Id; defaults to a slug of the name."
+    )
+    accent_color: str = Field("#0b5cad", description="Colour of links and the header bar.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Berlin)") from None
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _web_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise ValueError(f"expected an http(s) URL such as https://news.example.com, got {value!r}")
+        local = parts.hostname in {"localhost", "127.0.0.1", "::1"}
+        if parts.scheme != "https" and not local:
+            # Gmail and Yahoo only honour one-click unsubscribe over https.
+            raise ValueError("must use https unless it points at localhost")
+        return value.rstrip("/")
+
+    @field_validator("from_email", "reply_to")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        return None if value is None else _check_email(value)
+
+    @field_validator("accent_color")
+    @classmethod
+    def _colour(cls, value: str) -> str:
+        if not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
+            raise ValueError(f"expected a colour like #0b5cad, got {value!r}")
+        return value
+
+    @property
+    def sender_name(self) -> str:
+        return self.from_name or self.name
+
+    @property
+    def list_slug(self) -> str:
+        if self.list_id:
+            return self.list_id
+        slug = re.sub(r"[^a-z0-9]+", "-", self.name.lower()).strip("-")
+        return slug or "digest"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class ScheduleSettings(_Section):
+    send_time: ClockTime = Field(
+        time(6, 30), description="Daily send time, HH:MM in newsletter.timezone."
+    )
+    misfire_grace: Duration = Field(
+        timedelta(hours=2),
+        description="How late a missed send may still run (e.g. after a restart).",
+    )
+
+
+class RankingSettings(_Section):
+    window: Duration = Field(
+        timedelta(hours=24), description="Articles published this long before the send are candidates."
+    )
+    max_items: int = Field(12, ge=1, le=100, description="Most items in one edition.")
+    half_life: Duration = Field(
+        timedelta(hours=8), description="Age at which the recency signal has halved."
+    )
+    priority_weight: float = Field(
+        0.25, ge=0, description="Score added per point of an article's editorial priority."
+    )
+    source_weights: dict[str, float] = Field(
+        default_factory=dict, description="Multiplier per source name; unknown sources get 1.0."
+    )
+
+    @field_validator("source_weights")
+    @classmethod
+    def _positive(cls, value: dict[str, float]) -> dict[str, float]:
+        for source, weight in value.items():
+            if weight < 0:
+                raise ValueError(f"weight for {source!r} must not be negative")
+        return value
+
+
+class DatabaseSettings(_Section):
+    url: str = Field(
+        "sqlite:///var/digest.db",
+        description="SQLAlchemy URL; sqlite:///relative/path or postgresql://user@host/db.",
+    )
+
+
+class SendGridSettings(_Section):
+    api_host: str = Field(
+        "https://api.sendgrid.com", description="Base URL of the SendGrid v3 API."
+    )
+    timeout: Duration = Field(timedelta(seconds=30), description="Timeout of one API request.")
+    categories: list[str] = Field(
+        default_factory=lambda: ["digest"], description="Categories attached to every message."
+    )
+
+
+class DeliverySettings(_Section):
+    backend: Literal["outbox", "sendgrid", "console"] = Field(
+        "outbox", description="Where messages go: outbox (.eml files), sendgrid or console."
+    )
+    outbox_dir: Path = Field(Path("var/outbox"), description="Folder for the outbox backend.")
+    unsubscribe_mailto: str | None = Field(
+        None, description="Optional address added as a mailto: in List-Unsubscribe."
+    )
+    sendgrid: SendGridSettings = Field(default_factory=SendGridSettings)
+
+    @field_validator("unsubscribe_mailto")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        return None if value is None else _check_email(value)
+
+
+class WebSettings(_Section):
+    host: str = Field("127.0.0.1", description="Interface `digest serve` and `digest preview` bind.")
+    port: int = Field(8000, ge=1, le=65535, description="Port of the web app.")
+
+
+class RenderSettings(_Section):
+    templates_dir: Path | None = Field(
+        None, description="Folder with your own templates; defaults to the shipped ones."
+    )
+    preview_dir: Path = Field(
+        Path("var/preview"), description="Where `digest demo` writes the rendered preview."
+    )
+
+
+class Settings(_Section):
+    newsletter: NewsletterSettings = Field(default_factory=NewsletterSettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    ranking: RankingSettings = Field(default_factory=RankingSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
+    web: WebSettings = Field(default_factory=WebSettings)
+    render: RenderSettings = Field(default_factory=RenderSettings)
+
+    # Not settable from YAML: filled in by load_settings().
+    base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
+    secret_key: str | None = Field(None, exclude=True, repr=False)
+    sendgrid_api_key: str | None = Field(None, exclude=True, repr=False)
+    source: str = Field("embedded defaults", exclude=True)
+
+    @model_validator(mode="after")
+    def _sendgrid_needs_secrets(self) -> Settings:
+        if self.delivery.backend == "sendgrid":
+            if not self.sendgrid_api_key:
+                raise ValueError(f"delivery.backend is sendgrid but {SENDGRID_KEY_ENV} is not set")
+            if not self.secret_key:
+                raise ValueError(
+                    f"{SECRET_ENV} must be set when sending for real, so unsubscribe links stay valid"
+                )
+        return self
+
+    def path(self, value: Path) -> Path:
+        """Resolve a configured path against the config file's folder."""
+        return value if value.is_absolute() else self.base_dir / value
+
+    @property
+    def database_url(self) -> str:
+        return normalize_database_url(self.database.url, self.base_dir)
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.path(self.delivery.outbox_dir)
+
+
+def normalize_database_url(url: str, base_dir: Path) -> str:
+    """Pick the installed PostgreSQL driver and anchor relative SQLite paths."""
+    if url.startswith(("postgres://", "postgresql://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        relative = url[len("sqlite:///") :]
+        if relative and not relative.startswith(":memory:"):
+            return f"sqlite:///{(base_dir / relative).as_posix()}"
+    return url
+
+
+SECRET_KEYS = {"secret_key", "api_key", "sendgrid_api_key", "password"}
+
+
+def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
+    overrides: dict[str, Any] = {}
+    for name, raw in sorted(environ.items()):
+        if not name.startswith(ENV_PREFIX):
+            continue
+        path = [part.lower() for part in name[len(ENV_PREFIX) :].split("__")]
+        if not all(path):
+            raise ConfigError(f"{name}: empty section name", hint="use DIGEST__SECTION__KEY")
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else raw
+        except yaml.YAMLError:
+            value = raw
+        node = overrides
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"{name}: conflicts with another DIGEST__ variable")
+        node[path[-1]] = value
+    return overrides
+
+
+def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merge(dict(merged[key]), value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _find_secret_keys(data: Mapping[str, Any], prefix: str = "") -> list[str]:
+    found = []
+    for key, value in data.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            found += _find_secret_keys(value, dotted + ".")
+        elif str(key).lower() in SECRET_KEYS:
+            found.append(dotted)
+    return found
+
+
+def _describe(error: ValidationError, origin: str) -> str:
+    lines = []
+    for problem in error.errors():
+        key = ".".join(str(part) for part in problem["loc"]) or "(top level)"
+        message = problem["msg"].removeprefix("Value error, ")
+        if problem["type"] == "extra_forbidden":
+            message = "unknown setting (check the spelling against config.yaml)"
+        lines.append(f"{key}: {message}")
+    return f"{origin}: " + "; ".join(lines)
+
+
+def default_config_path(cwd: Path | None = None) -> Path | None:
+    """``$DIGEST_CONFIG`` if set, else ``./config.yaml`` if it exists, else None."""
+    if os.environ.get(CONFIG_ENV):
+        return Path(os.environ[CONFIG_ENV])
+    candidate = (cwd or Path.cwd()) / "config.yaml"
+    return candidate if candidate.is_file() else None
+
+
+def load_settings(
+    path: Path | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Settings:
+    """Read, merge and validate the configuration; raise ConfigError naming the bad key."""
+    environ = os.environ if environ is None else environ
+    data: dict[str, Any] = {}
+    origin = "embedded defaults"
+    base_dir = cwd or Path.cwd()
+    if path is not None:
+        origin = str(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ConfigError(f"config file {path} does not exist") from None
+        except OSError as err:
+            raise ConfigError(f"cannot read config file {path}: {err.strerror}") from err
+        try:
+            loaded = yaml.safe_load(text)
+        except yaml.YAMLError as err:
+            mark = getattr(err, "problem_mark", None)
+            where = f" line {mark.line + 1}" if mark is not None else ""
+            raise ConfigError(f"{path}{where}: not valid YAML") from err
+        if loaded is None:
+            loaded = {}
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{path}: expected sections such as newsletter: and delivery:")
+        leaked = _find_secret_keys(loaded)
+        if leaked:
+            raise ConfigError(
+                f"{path}: {', '.join(leaked)}: secrets are read only from the environment",
+                hint=f"remove it and set {SENDGRID_KEY_ENV} or {SECRET_ENV} instead",
+            )
+        data = loaded
+        base_dir = path.resolve().parent
+
+    overrides = _env_overrides(environ)
+    if overrides:
+        origin += " + DIGEST__ environment"
+    merged = _merge(data, overrides)
+    merged.update(
+        base_dir=base_dir,
+        secret_key=environ.get(SECRET_ENV) or None,
+        sendgrid_api_key=environ.get(SENDGRID_KEY_ENV) or None,
+        source=origin,
+    )
+    try:
+        return Settings.model_validate(merged)
+    except ValidationError as err:
+        raise ConfigError(_describe(err, origin)) from None
+
+
+def ensure_secret_key(settings: Settings) -> str:
+    """The signing secret: from the environment, or a local one kept next to the data.
+
+    Only the local backends (outbox, console) may fall back to a generated key, so
+    the quickstart works without set-up; its file is created once and reused so
+    links in emails already written stay valid.
+    """
+    if settings.secret_key:
+        return settings.secret_key
+    key_file = settings.path(Path("var/secret.key"))
+    if key_file.is_file():
+        return key_file.read_text(encoding="utf-8").strip()
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(32)
+    key_file.write_text(key + "\n", encoding="utf-8")
+    key_file.chmod(0o600)
+    return key

@@ -1,0 +1,186 @@
+"""SQLAlchemy models. Every schema change goes through an Alembic migration."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite and PostgreSQL alike.
+
+    SQLite has no time zone type, so values are stored as naive UTC there; a naive
+    value handed in is a bug (it would be read back in the wrong zone), so it raises.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; attach a time zone first")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[str]: JSON}
+
+
+class SubscriberStatus(StrEnum):
+    ACTIVE = "active"
+    UNSUBSCRIBED = "unsubscribed"
+    BOUNCED = "bounced"
+
+
+class EditionStatus(StrEnum):
+    DRAFT = "draft"
+    SENDING = "sending"
+    SENT = "sent"
+
+
+class DeliveryStatus(StrEnum):
+    # Written before the message leaves: if the process dies here we cannot know
+    # whether the provider got it, so it is never resent blindly.
+    SENDING = "sending"
+    SENT = "sent"
+    # The provider refused it or could not be reached; the next send retries.
+    FAILED = "failed"
+
+
+class Article(Base):
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    canonical_url: Mapped[str] = mapped_column(String(2048), unique=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    title: Mapped[str] = mapped_column(String(1000))
+    teaser: Mapped[str] = mapped_column(Text, default="")
+    body_html: Mapped[str] = mapped_column(Text, default="")
+    body_text: Mapped[str] = mapped_column(Text, default="")
+    published_at: Mapped[datetime] = mapped_column(index=True)
+    author: Mapped[str | None] = mapped_column(String(300))
+    source: Mapped[str | None] = mapped_column(String(300), index=True)
+    language: Mapped[str | None] = mapped_column(String(16))
+    topics: Mapped[list[str]] = mapped_column(default=list)
+    image_url: Mapped[str | None] = mapped_column(String(2048))
+    image_alt: Mapped[str | None] = mapped_column(String(1000))
+    priority: Mapped[float] = mapped_column(Float, default=0.0)
+    # Lets later stages tell "updated since it was sent" from "the same again".
+    content_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Subscriber(Base):
+    __tablename__ = "subscribers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str | None] = mapped_column(String(300))
+    language: Mapped[str | None] = mapped_column(String(16))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20), default=SubscriberStatus.ACTIVE, index=True)
+    status_reason: Mapped[str | None] = mapped_column(String(500))
+    source: Mapped[str] = mapped_column(String(50), default="cli")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    unsubscribed_at: Mapped[datetime | None]
+
+
+class Edition(Base):
+    """One newsletter date. Frozen (items and rendering stored) once sending starts."""
+
+    __tablename__ = "editions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    newsletter_date: Mapped[date] = mapped_column(Date, unique=True)
+    status: Mapped[str] = mapped_column(String(20), default=EditionStatus.DRAFT)
+    window_start: Mapped[datetime | None]
+    cutoff_at: Mapped[datetime | None]
+    frozen_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    language: Mapped[str | None] = mapped_column(String(16))
+    subject: Mapped[str | None] = mapped_column(String(500))
+    preheader: Mapped[str | None] = mapped_column(String(500))
+    html: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+    items: Mapped[list[EditionItem]] = relationship(
+        back_populates="edition", order_by="EditionItem.position", cascade="all, delete-orphan"
+    )
+
+
+class EditionItem(Base):
+    """An article as it was when its edition froze (the snapshot is what gets rendered)."""
+
+    __tablename__ = "edition_items"
+    __table_args__ = (UniqueConstraint("edition_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    article_id: Mapped[int | None] = mapped_column(
+        ForeignKey("articles.id", ondelete="SET NULL"), index=True
+    )
+    score: Mapped[float] = mapped_column(Float)
+    snapshot: Mapped[dict[str, Any]]
+
+    edition: Mapped[Edition] = relationship(back_populates="items")
+
+
+class Delivery(Base):
+    """The ledger: at most one row per edition and subscriber."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("edition_id", "subscriber_id"),
+        Index("ix_deliveries_edition_status", "edition_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id", ondelete="CASCADE"))
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(20))
+    backend: Mapped[str] = mapped_column(String(20))
+    provider_message_id: Mapped[str | None] = mapped_column(String(200))
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

@@ -1,0 +1,97 @@
+"""Shared fixtures: a fresh database per test, on SQLite and (when configured) PostgreSQL.
+
+PostgreSQL runs when DIGEST_TEST_DATABASE_URL points at a server: the run creates its
+own database with a random name and drops it at the end, so runs never see each
+other's data.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from digest.config import Settings, load_settings, normalize_database_url
+from digest.store.db import Database
+from digest.store.models import Base
+
+DATA = Path(__file__).parent / "data"
+PG_ENV = "DIGEST_TEST_DATABASE_URL"
+
+# A fixed "now" for tests that need one: Wednesday 25 November 2026, 05:00 UTC.
+NOW = datetime(2026, 11, 25, 5, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str | None]:
+    raw = os.environ.get(PG_ENV)
+    if not raw:
+        yield None
+        return
+    admin_url = normalize_database_url(raw, Path.cwd())
+    name = f"digest_test_{secrets.token_hex(6)}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+_pg_db: Database | None = None
+
+
+def _clear(db: Database) -> None:
+    with db.engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+        conn.execute(text("DELETE FROM apscheduler_jobs")) if db.engine.dialect.has_table(
+            conn, "apscheduler_jobs"
+        ) else None
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, pg_url: str | None) -> str:
+    """A database URL with the schema migrated and no rows, on each backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'digest.db'}"
+    if pg_url is None:
+        pytest.skip(f"{PG_ENV} is not set")
+    global _pg_db
+    if _pg_db is None:
+        _pg_db = Database(pg_url)
+    _clear(_pg_db)
+    return pg_url
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    database = Database(db_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, db_url: str) -> Settings:
+    """Embedded defaults pointed at the test database and a temporary folder."""
+    env = {
+        "DIGEST__DATABASE__URL": db_url,
+        "DIGEST_SECRET_KEY": "test-secret",
+    }
+    return load_settings(None, environ=env, cwd=tmp_path)
+
+
+@pytest.fixture
+def sqlite_settings(tmp_path: Path) -> Settings:
+    """Embedded defaults on a SQLite file in a temporary folder (for tests that need no PG run)."""
+    env = {"DIGEST_SECRET_KEY": "test-secret"}
+    return load_settings(None, environ=env, cwd=tmp_path)
