@@ -3,4 +3,27 @@
 This package is the only place that knows MJML. An edition is rendered once
 with placeholders for per-recipient values (see :data:`PLACEHOLDERS`);
 :func:`personalize` fills them in for one subscriber, escaping for each part.
+
+    renderer = Renderer(settings)
+    edition = renderer.render(date(2026, 11, 25), items)
+    copy = personalize(edition, Personalization(email=..., unsubscribe_url=..., preferences_url=...))
 """
+
+from digest.render.personalize import PLACEHOLDERS, Personalization, personalize, substitutions
+from digest.render.renderer import (
+    DigestItem,
+    RenderedEdition,
+    Renderer,
+    shipped_templates_dir,
+)
+
+__all__ = [
+    "PLACEHOLDERS",
+    "DigestItem",
+    "Personalization",
+    "RenderedEdition",
+    "Renderer",
+    "personalize",
+    "shipped_templates_dir",
+    "substitutions",
+]

@@ -1,0 +1,225 @@
+"""The shapes every source kind produces: one validated ArticleRecord per article.
+
+JSON files, feeds and HTML pages are all turned into the same ``ArticleRecord``
+before cleaning, so cleaning and storing are written once. Validation messages are
+written for the person who produced the file: they name the field and say what is
+wrong in plain words (see :func:`describe_validation_error`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from typing import Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import ErrorDetails
+
+from digest.ingest.urls import is_http_url
+
+# Key under which ingest passes its default time zone to validation:
+# ``ArticleRecord.model_validate(data, context={DEFAULT_TZ: zone})``.
+DEFAULT_TZ = "default_tz"
+
+_LANGUAGE_RE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$")
+
+
+class ArticleRecord(BaseModel):
+    """One input article as a source delivers it, before cleaning.
+
+    ``published_at`` accepts ISO 8601; a value without a UTC offset is read in the
+    time zone given as validation context (see ``DEFAULT_TZ``) and stays naive when
+    none is given. Unknown fields are ignored so publishers can send richer records.
+    """
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    url: str
+    title: str
+    published_at: datetime
+    body: str
+    teaser: str | None = None
+    topics: list[str] = Field(default_factory=list)
+    image_url: str | None = None
+    image_alt: str | None = None
+    author: str | None = None
+    source: str | None = None
+    language: str | None = None
+    priority: float = 0.0
+
+    @field_validator("url", mode="after")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not is_http_url(value):
+            raise ValueError(f"must be an absolute http(s) link, got {value!r}")
+        return value
+
+    @field_validator("image_url", mode="after")
+    @classmethod
+    def _http_image(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not is_http_url(value):
+            raise ValueError(f"must be an absolute http(s) link, got {value!r}")
+        return value
+
+    @field_validator("title", mode="after")
+    @classmethod
+    def _non_empty(cls, value: str) -> str:
+        if not value:
+            raise ValueError("must not be empty")
+        return value
+
+    @field_validator("teaser", "image_alt", "author", "source", mode="after")
+    @classmethod
+    def _empty_is_none(cls, value: str | None) -> str | None:
+        return value or None
+
+    @field_validator("published_at", mode="before")
+    @classmethod
+    def _iso_8601(cls, value: Any) -> Any:
+        if isinstance(value, datetime):
+            return value
+        if isinstance(value, str):
+            try:
+                # Python 3.11 reads every ISO 8601 form publishers send: a trailing Z,
+                # +0100 offsets, a bare date (midnight) and a space instead of "T".
+                return datetime.fromisoformat(value.strip())
+            except ValueError:
+                pass
+        raise ValueError(f"not an ISO 8601 date like 2026-11-24T07:30:00+01:00, got {value!r}")
+
+    @field_validator("published_at", mode="after")
+    @classmethod
+    def _attach_zone(cls, value: datetime, info: ValidationInfo) -> datetime:
+        zone = info.context.get(DEFAULT_TZ) if isinstance(info.context, Mapping) else None
+        if value.tzinfo is None and isinstance(zone, tzinfo):
+            return value.replace(tzinfo=zone)
+        return value
+
+    @field_validator("topics", mode="before")
+    @classmethod
+    def _topic_list(cls, value: Any) -> Any:
+        # "KI, Robotik" is how many CMS exports spell a tag list.
+        if isinstance(value, str):
+            return [part for part in value.split(",")]
+        if value is None:
+            return []
+        return value
+
+    @field_validator("topics", mode="after")
+    @classmethod
+    def _unique_topics(cls, value: list[str]) -> list[str]:
+        seen: set[str] = set()
+        topics: list[str] = []
+        for topic in value:
+            name = " ".join(topic.split())
+            if name and name.casefold() not in seen:
+                seen.add(name.casefold())
+                topics.append(name)
+        return topics
+
+    @field_validator("language", mode="after")
+    @classmethod
+    def _language_tag(cls, value: str | None) -> str | None:
+        # Only the primary subtag matters for choosing templates: "de-AT" -> "de".
+        if not value:
+            return None
+        if not _LANGUAGE_RE.match(value):
+            raise ValueError(f"must be a language code like 'de' or 'en-GB', got {value!r}")
+        return re.split(r"[-_]", value)[0].lower()
+
+    @field_validator("priority", mode="after")
+    @classmethod
+    def _priority_range(cls, value: float) -> float:
+        if not -10 <= value <= 10:  # also rejects NaN
+            raise ValueError(f"must be between -10 and 10, got {value:g}")
+        return value
+
+
+def validate_record(data: Any, *, default_tz: tzinfo | None = None) -> ArticleRecord:
+    """Validate one raw article; raises pydantic's ValidationError."""
+    context = {DEFAULT_TZ: default_tz} if default_tz is not None else None
+    return ArticleRecord.model_validate(data, context=context)
+
+
+_TYPE_MESSAGES = {
+    "missing": "is missing (required)",
+    "string_type": "must be text",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "list_type": "must be a list of strings",
+    "datetime_type": "not an ISO 8601 date",
+    "finite_number": "must be a finite number",
+}
+
+
+_JSON_TYPES = {"list": "list", "str": "string", "int": "number", "float": "number",
+               "bool": "boolean", "NoneType": "null"}
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
+
+
+def _describe_one(error: ErrorDetails) -> str:
+    where = _location(error["loc"])
+    kind = error["type"]
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        shown = _JSON_TYPES.get(type(error["input"]).__name__, type(error["input"]).__name__)
+        return f"expected an object with url, title, published_at and body, got a {shown}"
+    if kind == "value_error":
+        ctx = error.get("ctx") or {}
+        message = str(ctx.get("error", error["msg"]))
+    elif kind in _TYPE_MESSAGES:
+        message = _TYPE_MESSAGES[kind]
+        if kind != "missing":
+            message += f", got {error['input']!r}"
+    else:
+        message = error["msg"][:1].lower() + error["msg"][1:]
+    return f"{where}: {message}"
+
+
+def describe_validation_error(err: ValidationError) -> str:
+    """All field problems of one record, e.g. ``published_at: not an ISO 8601 date ...``."""
+    return "; ".join(_describe_one(error) for error in err.errors(include_url=False))
+
+
+@dataclass(frozen=True)
+class FetchedDoc:
+    """The raw bytes of one source, as read from disk or received over HTTP."""
+
+    content: bytes
+    content_type: str | None
+    url: str  # the final URL after redirects; a file:// URI for local files
+
+
+@dataclass
+class Parsed:
+    """What a source parser found: numbered records and numbered problems.
+
+    A number is 1-based (the JSONL line, the array index, the feed entry); a problem
+    with number None concerns the whole source.
+    """
+
+    records: list[tuple[int, ArticleRecord]] = field(default_factory=list)
+    problems: list[tuple[int | None, str]] = field(default_factory=list)
+
+    def add(self, number: int, data: Any, *, default_tz: tzinfo | None) -> None:
+        """Validate ``data`` and keep it, or note why it was refused."""
+        try:
+            self.records.append((number, validate_record(data, default_tz=default_tz)))
+        except ValidationError as err:
+            self.problems.append((number, describe_validation_error(err)))

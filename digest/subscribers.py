@@ -1,0 +1,218 @@
+"""Subscriber management: add, import, list, remove. The CLI is a thin layer over this."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from digest.errors import InputError
+from digest.store.models import Delivery, Subscriber, SubscriberStatus
+
+LANGUAGES = ("de", "en")
+
+
+def normalize_email(raw: str) -> str:
+    """The canonical form of an address, or InputError saying what is wrong with it."""
+    try:
+        # Deliverability (DNS) is not checked: imports must work offline, and a
+        # dead domain shows up as a bounce anyway.
+        return validate_email(raw.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as err:
+        raise InputError(f"{raw.strip()!r} is not a valid email address: {err}") from None
+
+
+def _check_language(language: str | None) -> str | None:
+    if language is None or language == "":
+        return None
+    value = language.strip().lower()
+    if value not in LANGUAGES:
+        raise InputError(f"language {language!r} is not supported (use one of: {', '.join(LANGUAGES)})")
+    return value
+
+
+def _check_timezone(timezone: str | None) -> str | None:
+    if timezone is None or timezone.strip() == "":
+        return None
+    try:
+        ZoneInfo(timezone.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError(f"time zone {timezone!r} is unknown (use an IANA name such as Europe/Berlin)") from None
+    return timezone.strip()
+
+
+def find(session: Session, email: str) -> Subscriber | None:
+    return session.scalar(select(Subscriber).where(Subscriber.email == normalize_email(email)))
+
+
+AddOutcome = Literal["added", "updated", "unchanged"]
+
+
+def add(
+    session: Session,
+    email: str,
+    *,
+    now: datetime,
+    name: str | None = None,
+    language: str | None = None,
+    timezone: str | None = None,
+    source: str = "cli",
+    resubscribe: bool = False,
+) -> tuple[Subscriber, AddOutcome]:
+    """Add an active subscriber, or update the details of an existing one.
+
+    An address that unsubscribed or bounced stays suppressed unless
+    ``resubscribe`` is set: re-adding someone who left must be a deliberate act.
+    """
+    address = normalize_email(email)
+    language = _check_language(language)
+    timezone = _check_timezone(timezone)
+    name = name.strip() or None if name is not None else None
+    existing = session.scalar(select(Subscriber).where(Subscriber.email == address))
+    if existing is None:
+        subscriber = Subscriber(
+            email=address,
+            name=name,
+            language=language,
+            timezone=timezone,
+            status=SubscriberStatus.ACTIVE,
+            source=source,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(subscriber)
+        session.flush()
+        return subscriber, "added"
+    if existing.status != SubscriberStatus.ACTIVE and not resubscribe:
+        since = f" on {existing.unsubscribed_at:%Y-%m-%d}" if existing.unsubscribed_at else ""
+        raise InputError(
+            f"{address} is {existing.status}{since} and is not sent to",
+            hint="pass --resubscribe if they asked to receive the newsletter again",
+        )
+    changed = False
+    for attr, value in (("name", name), ("language", language), ("timezone", timezone)):
+        if value is not None and getattr(existing, attr) != value:
+            setattr(existing, attr, value)
+            changed = True
+    if existing.status != SubscriberStatus.ACTIVE:
+        existing.status = SubscriberStatus.ACTIVE
+        existing.status_reason = None
+        existing.unsubscribed_at = None
+        changed = True
+    if changed:
+        existing.updated_at = now
+    return existing, "updated" if changed else "unchanged"
+
+
+@dataclass(frozen=True)
+class ImportProblem:
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
+@dataclass
+class ImportReport:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    # Unsubscribed or bounced addresses in the file: left suppressed, never re-activated.
+    suppressed: int = 0
+    problems: list[ImportProblem] = field(default_factory=list)
+
+
+def import_csv(session: Session, path: Path, *, now: datetime, source: str = "import") -> ImportReport:
+    """Import a CSV with an ``email`` column (and optional name, language, timezone).
+
+    Bad rows are reported with their line number; the others are imported.
+    An import never re-activates an address that unsubscribed or bounced.
+    """
+    try:
+        handle = path.open(encoding="utf-8-sig", newline="")
+    except OSError as err:
+        raise InputError(f"cannot read {path}: {err.strerror}") from None
+    report = ImportReport()
+    with handle:
+        reader = csv.DictReader(handle)
+        columns = [c.strip().lower() for c in reader.fieldnames or []]
+        if "email" not in columns:
+            raise InputError(f"{path}: the first line must be a header with an 'email' column")
+        for row in reader:
+            line = reader.line_num
+            values = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
+            if not any(values.values()):
+                continue
+            try:
+                with session.begin_nested():
+                    _, outcome = add(
+                        session,
+                        values.get("email", ""),
+                        now=now,
+                        name=values.get("name") or None,
+                        language=values.get("language") or None,
+                        timezone=values.get("timezone") or None,
+                        source=source,
+                    )
+            except InputError as err:
+                existing = _suppressed(session, values.get("email", ""))
+                if existing:
+                    report.suppressed += 1
+                else:
+                    report.problems.append(ImportProblem(line, err.message))
+                continue
+            setattr(report, outcome, getattr(report, outcome) + 1)
+    return report
+
+
+def _suppressed(session: Session, email: str) -> bool:
+    try:
+        subscriber = find(session, email)
+    except InputError:
+        return False
+    return subscriber is not None and subscriber.status != SubscriberStatus.ACTIVE
+
+
+def list_all(session: Session, *, status: str | None = None) -> Sequence[Subscriber]:
+    query = select(Subscriber).order_by(Subscriber.email)
+    if status:
+        query = query.where(Subscriber.status == status)
+    return session.scalars(query).all()
+
+
+def unsubscribe(session: Session, subscriber: Subscriber, *, now: datetime, reason: str) -> bool:
+    """Mark as unsubscribed; True if this changed anything (repeat calls are harmless)."""
+    if subscriber.status == SubscriberStatus.UNSUBSCRIBED:
+        return False
+    subscriber.status = SubscriberStatus.UNSUBSCRIBED
+    subscriber.status_reason = reason
+    subscriber.unsubscribed_at = now
+    subscriber.updated_at = now
+    return True
+
+
+def remove(session: Session, email: str, *, now: datetime, purge: bool = False) -> Subscriber:
+    """Unsubscribe an address; with ``purge``, delete it and its delivery history.
+
+    Unsubscribing keeps the address as a suppression so a later import cannot add
+    it back by accident; purging is for erasure requests.
+    """
+    subscriber = find(session, email)
+    if subscriber is None:
+        raise InputError(f"{normalize_email(email)} is not a subscriber")
+    if purge:
+        session.execute(delete(Delivery).where(Delivery.subscriber_id == subscriber.id))
+        session.delete(subscriber)
+    else:
+        unsubscribe(session, subscriber, now=now, reason="removed by operator")
+    session.flush()
+    return subscriber
