@@ -35,7 +35,8 @@ EXIT_INCOMPLETE = 3
 """`digest send` exit code when recipients are left (failed, to retry, or uncertain)."""
 
 out = Console()
-err = Console(stderr=True)
+# Errors stay on one line whatever the terminal width, so scripts can grep them.
+err = Console(stderr=True, soft_wrap=True)
 
 app = typer.Typer(
     name="digest",

@@ -49,12 +49,23 @@ class DeliveryError(DigestError):
     """A message could not be handed to the delivery backend.
 
     ``permanent`` tells the send loop whether retrying the same message later
-    can succeed (a refused address cannot; a timeout can).
+    can succeed (a refused address cannot; a refused connection can).
+    ``uncertain`` says the message may have reached the provider anyway (the
+    request left, but no answer came back): the send loop then never resends
+    it blindly.
     """
 
-    def __init__(self, message: str, *, permanent: bool = False, hint: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool = False,
+        uncertain: bool = False,
+        hint: str | None = None,
+    ) -> None:
         super().__init__(message, hint=hint)
         self.permanent = permanent
+        self.uncertain = uncertain
 
 
 class DeliveryAuthError(DeliveryError):

@@ -18,7 +18,7 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import urlsplit
 
 import pytest
@@ -45,13 +45,15 @@ def chromium_path() -> Path:
     return Path(os.environ.get(CHROMIUM_ENV) or DEFAULT_CHROMIUM)
 
 
-def _unavailable(reason: str) -> None:
+def _unavailable(reason: str) -> NoReturn:
     if os.environ.get(REQUIRE_ENV) == "1":
         pytest.fail(f"{reason} and {REQUIRE_ENV}=1", pytrace=False)
     pytest.skip(reason)
 
 
-def placeholder_png(width: int = 1200, height: int = 675, rgb: tuple[int, int, int] = (0x9A, 0xA8, 0xB8)) -> bytes:
+def placeholder_png(
+    width: int = 1200, height: int = 675, rgb: tuple[int, int, int] = (0x9A, 0xA8, 0xB8)
+) -> bytes:
     """A solid-colour PNG, built by hand so tests need no imaging library."""
     row = b"\x00" + bytes(rgb) * width
     raw = zlib.compress(row * height, 9)
@@ -78,9 +80,12 @@ def _offline(route: Route) -> None:
         route.abort()
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    """One headless chromium for the session; skips (or fails in CI) if missing."""
+@contextmanager
+def launch_chromium() -> Iterator[Browser]:
+    """Headless Debian chromium; skips the test (fails under CI) if it is missing.
+
+    Use it from a fixture, e.g. ``with launch_chromium() as browser: yield browser``.
+    """
     path = chromium_path()
     if not path.is_file():
         _unavailable(f"chromium not found at {path} (set {CHROMIUM_ENV})")
@@ -89,11 +94,11 @@ def browser() -> Iterator[Browser]:
     except ImportError:
         _unavailable("the playwright package is not installed")
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(path), args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=str(path), args=CHROMIUM_ARGS)
         try:
-            yield launched
+            yield browser
         finally:
-            launched.close()
+            browser.close()
 
 
 @contextmanager

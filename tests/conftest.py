@@ -7,6 +7,7 @@ other's data.
 
 from __future__ import annotations
 
+import gc
 import os
 import secrets
 from collections.abc import Iterator
@@ -23,6 +24,9 @@ from digest.store.models import Base
 
 DATA = Path(__file__).parent / "data"
 PG_ENV = "DIGEST_TEST_DATABASE_URL"
+
+# The fake SendGrid API server (real HTTP on 127.0.0.1), for any test that needs it.
+pytest_plugins = ["tests.fake_sendgrid"]
 
 # A fixed "now" for tests that need one: Wednesday 25 November 2026, 05:00 UTC.
 NOW = datetime(2026, 11, 25, 5, 0, tzinfo=UTC)
@@ -47,30 +51,44 @@ def pg_url() -> Iterator[str | None]:
         admin.dispose()
 
 
-_pg_db: Database | None = None
+@pytest.fixture(scope="session")
+def pg_database(pg_url: str | None) -> Iterator[Database | None]:
+    """One migrated database per run on the PostgreSQL server, emptied before each test."""
+    if pg_url is None:
+        yield None
+        return
+    database = Database(pg_url)
+    yield database
+    # Connections of engines that tests dropped without disposing go back to
+    # their pools when collected; collect now, while the server still has the
+    # database, instead of at interpreter exit (a ResourceWarning there).
+    gc.collect()
+    database.dispose()
 
 
 def _clear(db: Database) -> None:
     with db.engine.begin() as conn:
         for table in reversed(Base.metadata.sorted_tables):
             conn.execute(table.delete())
-        conn.execute(text("DELETE FROM apscheduler_jobs")) if db.engine.dialect.has_table(
-            conn, "apscheduler_jobs"
-        ) else None
+        if db.engine.dialect.has_table(conn, "apscheduler_jobs"):
+            conn.execute(text("DELETE FROM apscheduler_jobs"))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path, pg_url: str | None) -> str:
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A database URL with the schema migrated and no rows, on each backend."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'digest.db'}"
-    if pg_url is None:
+        yield f"sqlite:///{tmp_path / 'digest.db'}"
+        return
+    pg_database: Database | None = request.getfixturevalue("pg_database")
+    if pg_database is None:
         pytest.skip(f"{PG_ENV} is not set")
-    global _pg_db
-    if _pg_db is None:
-        _pg_db = Database(pg_url)
-    _clear(_pg_db)
-    return pg_url
+    _clear(pg_database)
+    yield pg_database.url
+    # Engines a test created (APScheduler's job store, say) can leave pooled
+    # connections to be closed by the garbage collector; collect them here,
+    # inside this test, rather than at a random later point.
+    gc.collect()
 
 
 @pytest.fixture
@@ -95,3 +113,4 @@ def sqlite_settings(tmp_path: Path) -> Settings:
     """Embedded defaults on a SQLite file in a temporary folder (for tests that need no PG run)."""
     env = {"DIGEST_SECRET_KEY": "test-secret"}
     return load_settings(None, environ=env, cwd=tmp_path)
+

@@ -14,8 +14,10 @@ A :class:`Reply` can also wait before answering (``delay``), close the connectio
 without answering (``drop_connection``) or cut its body short (``truncate_body_to``).
 Helpers build SendGrid-shaped answers: :func:`error_reply`, :func:`rate_limited`.
 
-Register the fixture with ``pytest_plugins = ["fake_sendgrid"]`` (tests/ is on
-sys.path when pytest runs).
+Register the fixture with ``pytest_plugins = ["tests.fake_sendgrid"]`` in
+tests/conftest.py (or in a test module) and import the helpers from ``tests.fake_sendgrid``.
+PYTEST_DONT_REWRITE: test modules import this file before pytest sees it as a plugin,
+and it has no asserts to rewrite.
 """
 
 from __future__ import annotations
@@ -66,9 +68,7 @@ class Reply:
 def error_reply(status: int, *messages: str, field: str | None = None, **extra: Any) -> Reply:
     """An answer shaped like SendGrid's: ``{"errors": [{"message", "field", "help"}]}``."""
     body = {"errors": [{"message": text, "field": field, "help": None} for text in messages]}
-    return Reply(
-        status=status, headers={"Content-Type": "application/json"}, body=body, **extra
-    )
+    return Reply(status=status, headers={"Content-Type": "application/json"}, body=body, **extra)
 
 
 def rate_limited(reset: int, limit: int = 600) -> Reply:
@@ -98,8 +98,9 @@ class FakeSendGrid:
         self._ids = itertools.count(1)
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.fake = self
+        # A short poll interval keeps shutdown (and so each test) fast.
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="fake-sendgrid", daemon=True
+            target=self._server.serve_forever, args=(0.02,), name="fake-sendgrid", daemon=True
         )
 
     @property

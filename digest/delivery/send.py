@@ -204,8 +204,13 @@ def deliver(
                     _settle(db, edition_id, subscriber_id, DeliveryStatus.FAILED, clock(), error=err.message)
                     raise
                 except DeliveryError as err:
-                    _settle(db, edition_id, subscriber_id, DeliveryStatus.FAILED, clock(), error=err.message)
-                    report.failed += 1
+                    if err.uncertain:
+                        # Stays "sending": it may have gone out, so no run resends it.
+                        _settle(db, edition_id, subscriber_id, DeliveryStatus.SENDING, clock(), error=err.message)
+                        report.uncertain += 1
+                    else:
+                        _settle(db, edition_id, subscriber_id, DeliveryStatus.FAILED, clock(), error=err.message)
+                        report.failed += 1
                     report.errors.append(f"{recipient.email}: {err.message}")
                 else:
                     _settle(

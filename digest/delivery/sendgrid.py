@@ -261,12 +261,18 @@ class SendGridBackend(Backend):
         elif isinstance(err, http.client.IncompleteRead):
             what = "broke off its answer"
             hint = HOST_HINT
-        else:
-            what = f"could not be reached ({reason})"
+        elif isinstance(err, http.client.RemoteDisconnected | ConnectionResetError):
+            what = "closed the connection without an answer"
             hint = HOST_HINT
-        # Transient: SendGrid may even have accepted the message before the
-        # connection broke; the send loop's ledger decides about a retry.
-        return DeliveryError(f"SendGrid at {self.api_host} {what}", permanent=False, hint=hint)
+        else:
+            # Refused, DNS, TLS: the request never reached SendGrid, a retry is safe.
+            what = f"could not be reached ({reason})"
+            return DeliveryError(f"SendGrid at {self.api_host} {what}", hint=HOST_HINT)
+        # The request may have been accepted before the answer was lost: a
+        # blind retry could deliver the edition twice.
+        return DeliveryError(
+            f"SendGrid at {self.api_host} {what}", permanent=False, uncertain=True, hint=hint
+        )
 
 
 def _error_details(err: HTTPError) -> str:

@@ -22,7 +22,7 @@ import lxml.html
 import nh3
 from lxml import etree
 
-from digest.ingest.urls import absolute_http_url
+from digest.ingest.urls import absolute_http_url, strip_tracking
 
 # What subscribers' mail clients and the web preview may see.
 ALLOWED_TAGS = frozenset(
@@ -173,7 +173,9 @@ def _link_target(href: str | None, base_url: str | None) -> str | None:
     href = href.strip()
     if href.lower().startswith("mailto:"):
         return href
-    return absolute_http_url(href, base_url)
+    target = absolute_http_url(href, base_url)
+    # Subscribers follow these links; they should not carry the publisher's campaign tags.
+    return strip_tracking(target) if target else None
 
 
 def _tag(element: Any) -> str | None:

@@ -146,6 +146,14 @@ class ArticleRecord(BaseModel):
         return value
 
 
+def language_or_none(value: Any) -> str | None:
+    """A language tag from a feed or page head if it is one; such fields are free text
+    in the wild ("Deutsch"), and a bad one must not cost the article."""
+    if isinstance(value, str) and _LANGUAGE_RE.match(value.strip()):
+        return value.strip()
+    return None
+
+
 def validate_record(data: Any, *, default_tz: tzinfo | None = None) -> ArticleRecord:
     """Validate one raw article; raises pydantic's ValidationError."""
     context = {DEFAULT_TZ: default_tz} if default_tz is not None else None

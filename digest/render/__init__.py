@@ -6,7 +6,8 @@ with placeholders for per-recipient values (see :data:`PLACEHOLDERS`);
 
     renderer = Renderer(settings)
     edition = renderer.render(date(2026, 11, 25), items)
-    copy = personalize(edition, Personalization(email=..., unsubscribe_url=..., preferences_url=...))
+    who = Personalization(email=..., unsubscribe_url=..., preferences_url=...)
+    copy = personalize(edition, who)
 """
 
 from digest.render.personalize import PLACEHOLDERS, Personalization, personalize, substitutions

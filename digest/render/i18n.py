@@ -78,20 +78,22 @@ def translations(language: str) -> gettext.NullTranslations:
     return Translations(buffer, domain=DOMAIN)
 
 
-def extract_messages(template_dirs: Iterable[Path]) -> dict[MessageId, list[str]]:
-    """Every msgid used in the ``*.j2`` templates, with where it is used.
+def extract_messages(source_dirs: Iterable[Path]) -> dict[MessageId, list[str]]:
+    """Every msgid used in ``*.j2`` templates and ``*.py`` files under ``source_dirs``.
 
-    Plural messages are keyed by the tuple (singular, plural), as Babel does.
+    One catalog serves the email and the web pages, so pass both the
+    templates folder and the ``digest`` package. Plural messages are keyed by
+    the tuple (singular, plural), as Babel does. Values say where each is used.
     """
     found: dict[MessageId, list[str]] = {}
-    for folder in template_dirs:
+    for folder in source_dirs:
         for filename, lineno, message, _comments, _context in extract_from_dir(
             folder,
-            method_map=[("**.j2", JINJA_EXTRACT_METHOD)],
+            method_map=[("**.j2", JINJA_EXTRACT_METHOD), ("**.py", "python")],
             options_map={"**.j2": JINJA_EXTRACT_OPTIONS},
         ):
             key: MessageId = message if isinstance(message, str) else tuple(message)
-            found.setdefault(key, []).append(f"{filename}:{lineno}")
+            found.setdefault(key, []).append(f"{folder.name}/{filename}:{lineno}")
     return found
 
 
@@ -100,7 +102,9 @@ def format_newsletter_date(day: date, language: str) -> str:
     return format_date(day, format="full", locale=language)
 
 
-def format_item_time(published_at: datetime, newsletter_date: date, tz: ZoneInfo, language: str) -> str:
+def format_item_time(
+    published_at: datetime, newsletter_date: date, tz: ZoneInfo, language: str
+) -> str:
     """When an item was published, as short as is unambiguous.
 
     "08:15" for the newsletter's own day (in the newsletter's time zone),

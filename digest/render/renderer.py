@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Final, NoReturn
+from urllib.parse import urlsplit
 
 import jinja2
 import mjml
@@ -56,6 +57,11 @@ class DigestItem:
         if self.published_at.tzinfo is None or self.published_at.utcoffset() is None:
             # A naive time would be read in whatever zone the server runs in.
             raise RenderError(f"published_at of {self.title!r} has no time zone")
+        # Autoescape stops markup, not a javascript: link; only web URLs get in.
+        for name in ("url", "image_url"):
+            value = getattr(self, name)
+            if value is not None and urlsplit(value.strip()).scheme not in {"http", "https"}:
+                raise RenderError(f"{name} of {self.title!r} is not an http(s) URL: {value!r:.100}")
 
     def to_snapshot(self) -> dict[str, Any]:
         """JSON-safe dict; ``published_at`` as an ISO 8601 string with offset."""
@@ -133,6 +139,21 @@ def wrap(text: str, width: int = TEXT_WIDTH, indent: str = "") -> str:
     )
 
 
+def shorten(text: str, width: int) -> str:
+    """Cut ``text`` to ``width`` characters at a word, ending in "…" when cut.
+
+    Unlike Jinja's ``truncate`` this drops a dangling dash, comma or separator
+    before the ellipsis ("unverändert –…" becomes "unverändert…").
+    """
+    text = " ".join(text.split())
+    if len(text) <= width:
+        return text
+    cut = text[: width - 1]
+    if text[width - 1] != " " and " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:·–—-") + "…"
+
+
 def text_on_accent(accent: str) -> str:
     """White or near-black, whichever reads better on the accent colour (WCAG luminance)."""
     channels = [int(accent[i : i + 2], 16) / 255 for i in (1, 3, 5)]
@@ -162,6 +183,14 @@ class Renderer:
     templates, so a publisher may override a single partial. Raises
     :class:`RenderError` for a missing folder, a template error (naming the
     file and line) or MJML that does not compile.
+
+    Templates see: ``newsletter`` (the settings section), ``language``,
+    ``accent`` and ``on_accent`` (colours), ``newsletter_date``,
+    ``date_label``, ``items`` / ``top`` / ``rest`` (:class:`ItemView`),
+    ``daytime`` (morning, day or evening, from the send time),
+    ``placeholders`` (see :data:`PLACEHOLDERS`), and in the HTML and text
+    parts also the rendered ``subject`` and ``preheader``. Filters:
+    ``wrap`` (72 columns, URLs kept whole) and ``shorten(width)``.
     """
 
     def __init__(self, settings: Settings) -> None:
@@ -201,11 +230,11 @@ class Renderer:
         )
         # Must match JINJA_EXTRACT_OPTIONS, or the .po msgids would not match.
         env.policies["ext.i18n.trimmed"] = True
-        env.policies["truncate.leeway"] = 0
         env.install_gettext_translations(  # type: ignore[attr-defined]
             translations(self._settings.newsletter.language), newstyle=True
         )
         env.filters["wrap"] = wrap
+        env.filters["shorten"] = shorten
         return env
 
     def render(self, newsletter_date: date, items: Sequence[DigestItem]) -> RenderedEdition:

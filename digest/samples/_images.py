@@ -11,6 +11,7 @@ flat areas and smooth gradients keep each file well under 20 KB.
 
 from __future__ import annotations
 
+import itertools
 import math
 import struct
 import zlib
@@ -114,7 +115,9 @@ def encode_png(rows: list[bytes], width: int, height: int) -> bytes:
 
     data = min((zlib.compress(_filter_rows(rows, kind), 9) for kind in (1, 2)), key=len)
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
+    )
 
 
 # Muted palette, shared so the five pictures read as one family.
@@ -130,7 +133,7 @@ def network() -> Canvas:
     """KI: a small graph of nodes and edges, like a neural network diagram."""
     canvas = Canvas((214, 222, 228), (176, 190, 204))
     layers = [(150, (90, 150, 210)), (300, (60, 120, 180, 240)), (450, (110, 190))]
-    for (xa, ya_list), (xb, yb_list) in zip(layers, layers[1:], strict=False):
+    for (xa, ya_list), (xb, yb_list) in itertools.pairwise(layers):
         for ya in ya_list:
             for yb in yb_list:
                 canvas.line((xa, ya), (xb, yb), 2.0, SLATE)
@@ -162,7 +165,7 @@ def robot() -> Canvas:
     canvas.rect(0, 250, 600, 300, SLATE)
     canvas.rect(150, 225, 250, 252, INK)
     joints = [(200, 220), (250, 130), (370, 95), (440, 150)]
-    for a, b in zip(joints, joints[1:], strict=False):
+    for a, b in itertools.pairwise(joints):
         canvas.line(a, b, 20.0, INK)
     for x, y in joints:
         canvas.disc(x, y, 16, RUST)
@@ -182,7 +185,7 @@ def waves() -> Canvas:
         points = [
             (float(x), base + amplitude * math.sin(x / (46 + 14 * k) + k)) for x in range(0, 601, 6)
         ]
-        for a, b in zip(points, points[1:], strict=False):
+        for a, b in itertools.pairwise(points):
             canvas.line(a, b, 4.0, colour)
     return canvas
 

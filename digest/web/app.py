@@ -140,14 +140,15 @@ def _next_date(ctx: WebContext, now: datetime) -> Any:
 
 async def preview_part(request: Request) -> Response:
     ctx = _context(request)
+    part = request.path_params["part"]
+    if part not in ("html", "text"):
+        return PlainTextResponse("Not found", status_code=404)
     now = ctx.clock()
     date_arg = request.query_params.get("date")
     newsletter_date = pipeline.resolve_date(date_arg, ctx.settings, now) if date_arg else _next_date(ctx, now)
     draft = pipeline.draft(ctx.db, ctx.settings, newsletter_date, now, renderer=ctx.renderer)
     rendered = pipeline.preview_personalized(ctx.settings, draft.rendered)
-    if request.path_params["part"] == "text":
-        return PlainTextResponse(rendered.text)
-    return HTMLResponse(rendered.html)
+    return PlainTextResponse(rendered.text) if part == "text" else HTMLResponse(rendered.html)
 
 
 async def _is_one_click(request: Request) -> tuple[bool, bool]:

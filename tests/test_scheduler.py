@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from digest.config import Settings
+from digest.scheduler import JOB_ID, JOBS_TABLE, configure, trigger
+from digest.store.db import Database
+
+
+def test_trigger_fires_at_send_time_in_the_newsletter_zone(sqlite_settings: Settings) -> None:
+    fire = trigger(sqlite_settings)
+    # 05:00 UTC is 06:00 in Berlin: the next send is 06:30 Berlin the same day.
+    now = datetime(2026, 11, 25, 5, 0, tzinfo=UTC)
+    nxt = fire.get_next_fire_time(None, now)
+    assert nxt is not None
+    assert nxt.astimezone(UTC) == datetime(2026, 11, 25, 5, 30, tzinfo=UTC)
+    # Summer time: 06:30 Berlin is 04:30 UTC.
+    summer = fire.get_next_fire_time(None, datetime(2026, 7, 1, 0, 0, tzinfo=UTC))
+    assert summer is not None and summer.astimezone(UTC) == datetime(2026, 7, 1, 4, 30, tzinfo=UTC)
+
+
+def test_job_is_stored_in_the_database_once_with_a_fixed_id(settings: Settings) -> None:
+    Database(settings.database_url).dispose()
+    for _ in range(2):  # starting twice must not add a second job
+        scheduler = BackgroundScheduler()
+        configure(scheduler, settings, Path("/etc/digest/config.yaml"))
+        scheduler.start(paused=True)
+        jobs = scheduler.get_jobs()
+        assert [job.id for job in jobs] == [JOB_ID]
+        assert jobs[0].misfire_grace_time == int(settings.schedule.misfire_grace.total_seconds())
+        assert jobs[0].args == ("/etc/digest/config.yaml",)
+        store = scheduler._lookup_jobstore("default")
+        scheduler.shutdown()
+        # BackgroundScheduler's thread looks for jobs once more after shutdown
+        # disposed the store's engine; dispose again so that connection closes.
+        store.engine.dispose()
+    store = SQLAlchemyJobStore(url=settings.database_url, tablename=JOBS_TABLE)
+    store.start(BackgroundScheduler(), "default")
+    try:
+        stored = store.get_all_jobs()
+        assert [job.id for job in stored] == [JOB_ID]
+        assert stored[0].next_run_time is not None
+    finally:
+        store.shutdown()
+
+
+def test_digest_run_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    env = os.environ | {"DIGEST_SECRET_KEY": "x"}
+    env.pop("DIGEST_CONFIG", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "digest", "run"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert "Scheduler started: daily at 06:30 Europe/Berlin" in line
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        stdout, stderr = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, stderr
+    assert "Scheduler stopped." in stdout
+    assert "Traceback" not in stderr
