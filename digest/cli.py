@@ -60,7 +60,9 @@ state = _State()
 
 DateOption = Annotated[
     str | None,
-    typer.Option("--date", "-d", help="Newsletter date: YYYY-MM-DD, today or tomorrow [default: today]."),
+    typer.Option(
+        "--date", "-d", help="Newsletter date: YYYY-MM-DD, today or tomorrow [default: today]."
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
@@ -72,11 +74,14 @@ def _options(
         typer.Option(
             "--config",
             "-c",
-            help="YAML config file [default: $DIGEST_CONFIG, else ./config.yaml, else embedded defaults].",
+            help="YAML config file "
+            "[default: $DIGEST_CONFIG, else ./config.yaml, else embedded defaults].",
             dir_okay=False,
         ),
     ] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more; show tracebacks.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log more; show tracebacks.")
+    ] = False,
 ) -> None:
     state.config_path = config if config is not None else default_config_path()
     state.verbose = verbose
@@ -119,7 +124,10 @@ def fail(message: str) -> NoReturn:
 
 @app.command("ingest")
 def ingest_command(
-    sources: Annotated[list[str], typer.Argument(help="JSON/JSONL files, RSS/Atom feeds, HTML pages: paths or URLs.")],
+    sources: Annotated[
+        list[str],
+        typer.Argument(help="JSON/JSONL files, RSS/Atom feeds, HTML pages: paths or URLs."),
+    ],
     as_json: JsonOption = False,
 ) -> None:
     """Store articles from files, feeds and pages; re-ingesting updates instead of duplicating.
@@ -186,22 +194,32 @@ def rank_command(date_: DateOption = None, as_json: JsonOption = False) -> None:
     tz = cfg.newsletter.tz
     table = Table(
         title=f"Edition {newsletter_date} ({'frozen' if plan.frozen else 'draft'}): "
-        f"{len(rows)} of {plan.candidates} candidates, "
-        f"{plan.window_start.astimezone(tz):%d.%m. %H:%M} – {plan.cutoff.astimezone(tz):%d.%m. %H:%M}"
+        f"{len(plan.items)} of {plan.candidates} candidates, "
+        f"{plan.window_start.astimezone(tz):%d.%m. %H:%M} – "
+        f"{plan.cutoff.astimezone(tz):%d.%m. %H:%M}"
     )
-    for column in ("#", "score", "recency", "priority", "source weight", "published", "source", "title"):
+    for column in (
+        "#",
+        "score",
+        "recency",
+        "priority",
+        "source weight",
+        "published",
+        "source",
+        "title",
+    ):
         table.add_column(column, overflow="fold")
-    for row, planned in zip(rows, plan.items, strict=True):
-        signals = row["signals"]
+    for position, planned in enumerate(plan.items, start=1):
+        signals = planned.signals
         table.add_row(
-            str(row["position"]),
-            f"{row['score']:.3f}",
+            str(position),
+            f"{planned.score:.3f}",
             f"{signals.get('recency', 0):.3f}",
             f"{signals.get('priority', 0):g}",
             f"{signals.get('source_weight', 1):g}",
             f"{planned.item.published_at.astimezone(tz):%d.%m. %H:%M}",
-            row["source"] or "",
-            row["title"],
+            planned.item.source or "",
+            planned.item.title,
         )
     out.print(table)
 
@@ -211,7 +229,9 @@ def rank_command(date_: DateOption = None, as_json: JsonOption = False) -> None:
 
 @app.command("render")
 def render_command(
-    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for digest.html, digest.txt, subject.txt.")],
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for digest.html, digest.txt, subject.txt.")
+    ],
     date_: DateOption = None,
 ) -> None:
     """Render an edition to files without sending it.
@@ -224,7 +244,10 @@ def render_command(
     with database() as db:
         draft = pipeline.draft(db, cfg, newsletter_date, moment)
     paths = pipeline.write_rendered(pipeline.preview_personalized(cfg, draft.rendered), out_dir)
-    out.print(f"Edition {newsletter_date}: {len(draft.plan.items)} items, subject: {draft.rendered.subject}")
+    out.print(
+        f"Edition {newsletter_date}: {len(draft.plan.items)} items, "
+        f"subject: {draft.rendered.subject}"
+    )
     for path in paths:
         out.print(f"  wrote {path}")
 
@@ -235,7 +258,9 @@ def render_command(
 @app.command("send")
 def send_command(
     date_: DateOption = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be sent; send and record nothing.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be sent; send and record nothing.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Send an edition to every active subscriber who does not have it yet.
@@ -253,7 +278,11 @@ def send_command(
             report = pipeline.send(db, cfg, newsletter_date, dry_run=dry_run)
         else:
             with Progress(
-                TextColumn("Sending"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=out
+                TextColumn("Sending"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=out,
             ) as bar:
                 task = bar.add_task("send", total=None)
                 report = pipeline.send(
@@ -271,24 +300,28 @@ def send_command(
         raise typer.Exit(EXIT_INCOMPLETE)
 
 
-def _print_send(report: SendReport, cfg: Settings) -> None:
+def _print_send(report: SendReport, cfg: Settings, *, where: bool = True) -> None:
     for problem in report.errors:
         err.print(f"[yellow]failed[/] {problem}", highlight=False)
     head = f"Edition {report.newsletter_date} ({report.items} items): {report.subject}"
     out.print(head, highlight=False)
     if report.dry_run:
-        out.print(f"Dry run: would send to {report.audience} active subscriber(s); nothing sent or recorded.")
+        out.print(
+            f"Dry run: would send to {report.audience} active subscriber(s); "
+            "nothing sent or recorded."
+        )
         return
     if report.sent == 0 and report.failed == 0 and report.uncertain == 0:
         out.print(
-            f"Nothing to send: all {report.already_sent} active subscriber(s) already have this edition."
+            f"Nothing to send: all {report.already_sent} active subscriber(s) "
+            "already have this edition."
         )
         return
     out.print(
         f"Sent {report.sent} via {cfg.delivery.backend}; {report.already_sent} already had it; "
         f"{report.failed} failed; {report.skipped} skipped."
     )
-    if cfg.delivery.backend == "outbox" and report.sent:
+    if where and cfg.delivery.backend == "outbox" and report.sent:
         out.print(f"Emails are in {cfg.outbox_dir / report.newsletter_date.isoformat()}")
     if report.failed:
         out.print("Run `digest send` again to retry the failed recipients.")
@@ -307,9 +340,12 @@ def subscribers_add(
     email: Annotated[str, typer.Argument(help="Email address.")],
     name: Annotated[str | None, typer.Option("--name", "-n", help="Display name.")] = None,
     language: Annotated[str | None, typer.Option("--language", "-l", help="de or en.")] = None,
-    timezone: Annotated[str | None, typer.Option("--timezone", "-t", help="IANA time zone.")] = None,
+    timezone: Annotated[
+        str | None, typer.Option("--timezone", "-t", help="IANA time zone.")
+    ] = None,
     resubscribe: Annotated[
-        bool, typer.Option("--resubscribe", help="Re-activate an address that unsubscribed or bounced.")
+        bool,
+        typer.Option("--resubscribe", help="Re-activate an address that unsubscribed or bounced."),
     ] = False,
 ) -> None:
     """Add a subscriber (or update one), confirmed and active at once.
@@ -318,7 +354,13 @@ def subscribers_add(
     """
     with database() as db, db.session() as session:
         subscriber, outcome = subscribers.add(
-            session, email, now=now(), name=name, language=language, timezone=timezone, resubscribe=resubscribe
+            session,
+            email,
+            now=now(),
+            name=name,
+            language=language,
+            timezone=timezone,
+            resubscribe=resubscribe,
         )
         address = subscriber.email
     out.print(f"{address}: {outcome}", highlight=False)
@@ -326,7 +368,9 @@ def subscribers_add(
 
 @subscribers_app.command("import")
 def subscribers_import(
-    file: Annotated[Path, typer.Argument(help="CSV with a header: email[,name,language,timezone].")],
+    file: Annotated[
+        Path, typer.Argument(help="CSV with a header: email[,name,language,timezone].")
+    ],
     as_json: JsonOption = False,
 ) -> None:
     """Import subscribers from CSV; bad rows are reported, the rest imported.
@@ -352,7 +396,10 @@ def subscribers_import(
 
 @subscribers_app.command("list")
 def subscribers_list(
-    status: Annotated[str | None, typer.Option("--status", help="Only this status (active, unsubscribed, bounced).")] = None,
+    status: Annotated[
+        str | None,
+        typer.Option("--status", help="Only this status (active, unsubscribed, bounced)."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """List subscribers.
@@ -380,7 +427,12 @@ def subscribers_list(
         table.add_column(column)
     for row in rows:
         table.add_row(
-            row["email"], row["name"] or "", row["language"] or "", row["timezone"] or "", row["status"], row["created_at"][:10]
+            row["email"],
+            row["name"] or "",
+            row["language"] or "",
+            row["timezone"] or "",
+            str(row["status"]),
+            str(row["created_at"])[:10],
         )
     out.print(table)
 
@@ -389,7 +441,10 @@ def subscribers_list(
 def subscribers_remove(
     email: Annotated[str, typer.Argument(help="Email address.")],
     purge: Annotated[
-        bool, typer.Option("--purge", help="Delete the address and its history instead of unsubscribing it.")
+        bool,
+        typer.Option(
+            "--purge", help="Delete the address and its history instead of unsubscribing it."
+        ),
     ] = False,
 ) -> None:
     """Unsubscribe an address (kept as a suppression), or --purge it entirely.
@@ -419,7 +474,9 @@ def run_command() -> None:
     logging.getLogger("digest").setLevel(logging.INFO)
     logging.getLogger("apscheduler").setLevel(logging.INFO)
     time = cfg.schedule.send_time.strftime("%H:%M")
-    out.print(f"Scheduler started: daily at {time} {cfg.newsletter.timezone}. Press Ctrl-C to stop.")
+    out.print(
+        f"Scheduler started: daily at {time} {cfg.newsletter.timezone}. Press Ctrl-C to stop."
+    )
     scheduler.run(cfg, state.config_path)
     out.print("Scheduler stopped.")
 
@@ -434,7 +491,9 @@ def _serve(port: int | None, host: str | None, newsletter_date: str | None, path
     bind_host = host or cfg.web.host
     bind_port = port or cfg.web.port
     out.print(f"Serving on http://{bind_host}:{bind_port}{path} (Ctrl-C to stop)")
-    uvicorn.run(web_app, host=bind_host, port=bind_port, log_level="info" if state.verbose else "warning")
+    uvicorn.run(
+        web_app, host=bind_host, port=bind_port, log_level="info" if state.verbose else "warning"
+    )
 
 
 PortOption = Annotated[int | None, typer.Option("--port", "-p", help="Port [default: web.port].")]
@@ -442,7 +501,9 @@ HostOption = Annotated[str | None, typer.Option("--host", help="Interface [defau
 
 
 @app.command("preview")
-def preview_command(port: PortOption = None, host: HostOption = None, date_: DateOption = None) -> None:
+def preview_command(
+    port: PortOption = None, host: HostOption = None, date_: DateOption = None
+) -> None:
     """Serve the next edition in the browser, with subject, preheader and text beside the HTML.
 
     Nothing is sent or frozen; reload the page after ingesting to see changes.
@@ -483,7 +544,9 @@ def config_command(as_json: JsonOption = False) -> None:
 
     out.print(f"# from {cfg.source}", highlight=False)
     out.print(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), highlight=False)
-    out.print(f"# secrets: {', '.join(f'{k} {v}' for k, v in secrets_state.items())}", highlight=False)
+    out.print(
+        f"# secrets: {', '.join(f'{k} {v}' for k, v in secrets_state.items())}", highlight=False
+    )
 
 
 @app.command("demo")
@@ -502,14 +565,21 @@ def demo_command() -> None:
     with database() as db:
         with tempfile.TemporaryDirectory(prefix="digest-samples-") as tmp:
             files = samples.write_samples(Path(tmp), now=moment, base_url=cfg.newsletter.base_url)
-            report = ingest.ingest([str(f) for f in files], db, now=moment, default_tz=cfg.newsletter.tz)
+            report = ingest.ingest(
+                [str(f) for f in files], db, now=moment, default_tz=cfg.newsletter.tz
+            )
         _print_ingest(report)
         with db.session() as session:
-            imported = subscribers.import_csv(session, samples.subscribers_csv(), now=moment, source="sample")
-        out.print(f"Sample subscribers: {imported.added} added, {imported.unchanged + imported.updated} already there")
+            imported = subscribers.import_csv(
+                session, samples.subscribers_csv(), now=moment, source="sample"
+            )
+        out.print(
+            f"Sample subscribers: {imported.added} added, "
+            f"{imported.unchanged + imported.updated} already there"
+        )
         newsletter_date = editions.local_date(moment, cfg)
         sent = pipeline.send(db, cfg, newsletter_date, clock=now)
-        _print_send(sent, cfg)
+        _print_send(sent, cfg, where=False)
         draft = pipeline.draft(db, cfg, newsletter_date, moment)
     preview_dir = cfg.path(cfg.render.preview_dir) / newsletter_date.isoformat()
     pipeline.write_rendered(pipeline.preview_personalized(cfg, draft.rendered), preview_dir)
@@ -517,7 +587,9 @@ def demo_command() -> None:
     if cfg.delivery.backend == "outbox":
         out.print(f"[bold]Emails:[/]  {cfg.outbox_dir / newsletter_date.isoformat()}")
     out.print(f"[bold]Preview:[/] {preview_dir / 'digest.html'}  (plain text: digest.txt)")
-    out.print("Or serve it: `digest preview`, then open " + f"http://{cfg.web.host}:{cfg.web.port}/")
+    out.print(
+        "Or serve it: `digest preview`, then open " + f"http://{cfg.web.host}:{cfg.web.port}/"
+    )
 
 
 # --------------------------------------------------------------------------- entry point
@@ -543,4 +615,3 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("Interrupted.")
         sys.exit(130)
-

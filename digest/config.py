@@ -132,7 +132,9 @@ class NewsletterSettings(_Section):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Berlin)") from None
+            raise ValueError(
+                f"unknown time zone {value!r} (use an IANA name such as Europe/Berlin)"
+            ) from None
         return value
 
     @field_validator("base_url")
@@ -140,7 +142,9 @@ class NewsletterSettings(_Section):
     def _web_url(cls, value: str) -> str:
         parts = urlsplit(value)
         if parts.scheme not in {"http", "https"} or not parts.netloc:
-            raise ValueError(f"expected an http(s) URL such as https://news.example.com, got {value!r}")
+            raise ValueError(
+                f"expected an http(s) URL such as https://news.example.com, got {value!r}"
+            )
         local = parts.hostname in {"localhost", "127.0.0.1", "::1"}
         if parts.scheme != "https" and not local:
             # Gmail and Yahoo only honour one-click unsubscribe over https.
@@ -187,7 +191,8 @@ class ScheduleSettings(_Section):
 
 class RankingSettings(_Section):
     window: Duration = Field(
-        timedelta(hours=24), description="Articles published this long before the send are candidates."
+        timedelta(hours=24),
+        description="Articles published this long before the send are candidates.",
     )
     max_items: int = Field(12, ge=1, le=100, description="Most items in one edition.")
     half_life: Duration = Field(
@@ -243,7 +248,9 @@ class DeliverySettings(_Section):
 
 
 class WebSettings(_Section):
-    host: str = Field("127.0.0.1", description="Interface `digest serve` and `digest preview` bind.")
+    host: str = Field(
+        "127.0.0.1", description="Interface `digest serve` and `digest preview` bind."
+    )
     port: int = Field(8000, ge=1, le=65535, description="Port of the web app.")
 
 
@@ -278,7 +285,8 @@ class Settings(_Section):
                 raise ValueError(f"delivery.backend is sendgrid but {SENDGRID_KEY_ENV} is not set")
             if not self.secret_key:
                 raise ValueError(
-                    f"{SECRET_ENV} must be set when sending for real, so unsubscribe links stay valid"
+                    f"{SECRET_ENV} must be set when sending for real, "
+                    "so unsubscribe links stay valid"
                 )
         return self
 

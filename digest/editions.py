@@ -16,7 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digest.config import Settings
-from digest.rank import Candidate, Ranked, RankingParams, select as select_top
+from digest.rank import Candidate, Ranked, RankingParams
+from digest.rank import select as select_top
 from digest.render import DigestItem, RenderedEdition
 from digest.store.articles import articles_in_window
 from digest.store.models import Article, Edition, EditionItem, EditionStatus

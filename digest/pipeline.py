@@ -56,7 +56,9 @@ def resolve_date(value: str | None, settings: Settings, now: datetime) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise InputError(f"--date {value!r} is not a date; use YYYY-MM-DD, today or tomorrow") from None
+        raise InputError(
+            f"--date {value!r} is not a date; use YYYY-MM-DD, today or tomorrow"
+        ) from None
 
 
 def draft(
@@ -117,7 +119,8 @@ def _no_items(edition_plan: EditionPlan) -> EditionError:
     start = edition_plan.window_start.isoformat(timespec="minutes")
     end = edition_plan.cutoff.isoformat(timespec="minutes")
     return EditionError(
-        f"the edition of {edition_plan.newsletter_date} has no articles (none published between {start} and {end})",
+        f"the edition of {edition_plan.newsletter_date} has no articles "
+        f"(none published between {start} and {end})",
         hint="ingest articles first with `digest ingest`, or widen ranking.window",
     )
 

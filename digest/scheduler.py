@@ -56,7 +56,9 @@ def daily_job(config_path: str | None) -> None:
 
 def trigger(settings: Settings) -> CronTrigger:
     send_time = settings.schedule.send_time
-    return CronTrigger(hour=send_time.hour, minute=send_time.minute, timezone=settings.newsletter.tz)
+    return CronTrigger(
+        hour=send_time.hour, minute=send_time.minute, timezone=settings.newsletter.tz
+    )
 
 
 def configure(scheduler: BaseScheduler, settings: Settings, config_path: Path | None) -> None:

@@ -35,7 +35,9 @@ def _check_language(language: str | None) -> str | None:
         return None
     value = language.strip().lower()
     if value not in LANGUAGES:
-        raise InputError(f"language {language!r} is not supported (use one of: {', '.join(LANGUAGES)})")
+        raise InputError(
+            f"language {language!r} is not supported (use one of: {', '.join(LANGUAGES)})"
+        )
     return value
 
 
@@ -45,7 +47,9 @@ def _check_timezone(timezone: str | None) -> str | None:
     try:
         ZoneInfo(timezone.strip())
     except (ZoneInfoNotFoundError, ValueError):
-        raise InputError(f"time zone {timezone!r} is unknown (use an IANA name such as Europe/Berlin)") from None
+        raise InputError(
+            f"time zone {timezone!r} is unknown (use an IANA name such as Europe/Berlin)"
+        ) from None
     return timezone.strip()
 
 
@@ -131,7 +135,9 @@ class ImportReport:
     problems: list[ImportProblem] = field(default_factory=list)
 
 
-def import_csv(session: Session, path: Path, *, now: datetime, source: str = "import") -> ImportReport:
+def import_csv(
+    session: Session, path: Path, *, now: datetime, source: str = "import"
+) -> ImportReport:
     """Import a CSV with an ``email`` column (and optional name, language, timezone).
 
     Bad rows are reported with their line number; the others are imported.

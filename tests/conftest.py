@@ -113,4 +113,3 @@ def sqlite_settings(tmp_path: Path) -> Settings:
     """Embedded defaults on a SQLite file in a temporary folder (for tests that need no PG run)."""
     env = {"DIGEST_SECRET_KEY": "test-secret"}
     return load_settings(None, environ=env, cwd=tmp_path)
-

@@ -50,7 +50,18 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureF
 def test_help_lists_every_command(run) -> None:  # type: ignore[no-untyped-def]
     result = run("--help")
     assert result.code == 0
-    for command in ("demo", "ingest", "rank", "render", "send", "subscribers", "run", "preview", "serve", "config"):
+    for command in (
+        "demo",
+        "ingest",
+        "rank",
+        "render",
+        "send",
+        "subscribers",
+        "run",
+        "preview",
+        "serve",
+        "config",
+    ):
         assert command in result.out
 
 
@@ -105,7 +116,9 @@ def test_demo_then_rank_render_send_again(run, tmp_path: Path) -> None:  # type:
 
 
 def test_subscriber_commands(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    assert run("subscribers", "add", "eva@example.com", "--name", "Eva", "--language", "en").code == 0
+    assert (
+        run("subscribers", "add", "eva@example.com", "--name", "Eva", "--language", "en").code == 0
+    )
     bad = run("subscribers", "add", "eva(at)example.com")
     assert bad.code == 1
     assert "Error: 'eva(at)example.com' is not a valid email address" in bad.err

@@ -57,7 +57,9 @@ def test_every_setting_is_documented_in_config_yaml_and_readme() -> None:
             (i for i, line in enumerate(config_lines) if re.match(rf"\s*{leaf}:", line)), None
         )
         assert index is not None, f"{key} missing from config.yaml"
-        assert config_lines[index - 1].strip().startswith("#"), f"{key} has no comment in config.yaml"
+        assert config_lines[index - 1].strip().startswith("#"), (
+            f"{key} has no comment in config.yaml"
+        )
         assert f"`{key}`" in readme, f"{key} is not documented in README.md"
 
 
@@ -150,7 +152,12 @@ def test_database_url_normalization(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("90m", timedelta(minutes=90)), ("24h", timedelta(hours=24)), ("2d", timedelta(days=2)), (3600, timedelta(hours=1))],
+    [
+        ("90m", timedelta(minutes=90)),
+        ("24h", timedelta(hours=24)),
+        ("2d", timedelta(days=2)),
+        (3600, timedelta(hours=1)),
+    ],
 )
 def test_durations(raw: object, expected: timedelta) -> None:
     assert parse_duration(raw) == expected

@@ -62,13 +62,29 @@ def record(**fields: object) -> ArticleRecord:
 @pytest.mark.parametrize(
     ("raw", "source", "expected"),
     [
-        ("NATO-Minister beraten über Ausgaben (original) (raw)", None, "NATO-Minister beraten über Ausgaben"),
+        (
+            "NATO-Minister beraten über Ausgaben (original) (raw)",
+            None,
+            "NATO-Minister beraten über Ausgaben",
+        ),
         ("Neue Smartwatch vorgestellt (Sponsored)", None, "Neue Smartwatch vorgestellt"),
         ("Server-Ausfall bei Cloud-Anbieter [Update]", None, "Server-Ausfall bei Cloud-Anbieter"),
         ("Outage at cloud provider [Update 2: 14:30]", None, "Outage at cloud provider"),
-        ("[Anzeige] Die besten Laptops für Studierende", None, "Die besten Laptops für Studierende"),
-        ("Roboterhand lernt Eier sortieren | Kurzschluss Magazin", None, "Roboterhand lernt Eier sortieren"),
-        ("Roboterhand lernt Eier sortieren | Kurzschluss Magazin", "Kurzschluss Magazin", "Roboterhand lernt Eier sortieren"),
+        (
+            "[Anzeige] Die besten Laptops für Studierende",
+            None,
+            "Die besten Laptops für Studierende",
+        ),
+        (
+            "Roboterhand lernt Eier sortieren | Kurzschluss Magazin",
+            None,
+            "Roboterhand lernt Eier sortieren",
+        ),
+        (
+            "Roboterhand lernt Eier sortieren | Kurzschluss Magazin",
+            "Kurzschluss Magazin",
+            "Roboterhand lernt Eier sortieren",
+        ),
         ("Chip plant for Dresden - The Ledger", "The Ledger", "Chip plant for Dresden"),
         ("Chip plant for Dresden – The Ledger", "the ledger", "Chip plant for Dresden"),
         ("Chip plant for Dresden — THE LEDGER", "The Ledger", "Chip plant for Dresden"),
@@ -79,14 +95,27 @@ def record(**fields: object) -> ArticleRecord:
         ("Warum Banken KI fürchten (+)", None, "Warum Banken KI fürchten"),
         ("Apple – ein Rückblick", "Kurzschluss Magazin", "Apple – ein Rückblick"),
         ("Apple – ein Rückblick", None, "Apple – ein Rückblick"),
-        ("Apple – ein Rückblick – Kurzschluss Magazin", "Kurzschluss Magazin", "Apple – ein Rückblick"),
-        ("Apple | Ein Rückblick auf vierzig Jahre Firmengeschichte", None, "Apple | Ein Rückblick auf vierzig Jahre Firmengeschichte"),
+        ("Neues Sprachmodell – KI", "KI-Magazin", "Neues Sprachmodell – KI"),
+        (
+            "Apple – ein Rückblick – Kurzschluss Magazin",
+            "Kurzschluss Magazin",
+            "Apple – ein Rückblick",
+        ),
+        (
+            "Apple | Ein Rückblick auf vierzig Jahre Firmengeschichte",
+            None,
+            "Apple | Ein Rückblick auf vierzig Jahre Firmengeschichte",
+        ),
         ("Tom &amp; Jerry&#8217;s   neue\u00a0Folge", None, "Tom & Jerry’s neue Folge"),
         ("Der <em>beste</em> Titel", None, "Der beste Titel"),
         ("  Mehrfach   Leerzeichen\n im Titel ", None, "Mehrfach Leerzeichen im Titel"),
         ("Ein Titel (original) (raw) | IT-Kurier", "IT-Kurier", "Ein Titel"),
         ("Ein Titel – IT-Kurier (Sponsored)", "IT-Kurier – Magazin für KI", "Ein Titel"),
-        ("Bitcoin steigt über 100.000 Dollar: Was Anleger wissen müssen", None, "Bitcoin steigt über 100.000 Dollar: Was Anleger wissen müssen"),
+        (
+            "Bitcoin steigt über 100.000 Dollar: Was Anleger wissen müssen",
+            None,
+            "Bitcoin steigt über 100.000 Dollar: Was Anleger wissen müssen",
+        ),
         ("Die Zahl der Woche: 3", None, "Die Zahl der Woche: 3"),
         ("Wi-Fi 7 im Test", None, "Wi-Fi 7 im Test"),
     ],
@@ -113,9 +142,18 @@ def test_title_that_is_only_junk_is_a_problem() -> None:
         ("San Francisco, 3. März (dpa) – Der Konzern hat am Montag", "Der Konzern hat am Montag"),
         ("Frankfurt/Main (dpa-AFX) – Die Aktie legte deutlich zu", "Die Aktie legte deutlich zu"),
         ("WASHINGTON (AP) — The Senate voted on Tuesday", "The Senate voted on Tuesday"),
-        ("(dpa) - Der Verband kritisierte die Pläne scharf", "Der Verband kritisierte die Pläne scharf"),
-        ("HAMBURG – Der Hafen testet neue Kräne im Terminal", "Der Hafen testet neue Kräne im Terminal"),
-        ("NEW YORK — Stocks rose sharply on Wall Street today", "Stocks rose sharply on Wall Street today"),
+        (
+            "(dpa) - Der Verband kritisierte die Pläne scharf",
+            "Der Verband kritisierte die Pläne scharf",
+        ),
+        (
+            "HAMBURG – Der Hafen testet neue Kräne im Terminal",
+            "Der Hafen testet neue Kräne im Terminal",
+        ),
+        (
+            "NEW YORK — Stocks rose sharply on Wall Street today",
+            "Stocks rose sharply on Wall Street today",
+        ),
     ],
 )
 def test_strip_dateline(lead: str, rest: str) -> None:
@@ -139,10 +177,22 @@ def test_no_dateline(lead: str) -> None:
 
 def test_dateline_removed_through_inline_markup() -> None:
     data = clean_record(
-        record(body="<p><strong>KIEL (Kurzschluss)</strong> – Ein Start-up aus Kiel hat etwas gebaut.</p>")
+        record(
+            body="<p><strong>KIEL (Kurzschluss)</strong> – "
+            "Ein Start-up aus Kiel hat etwas gebaut.</p>"
+        )
     )
     assert data.body_html == "<p>Ein Start-up aus Kiel hat etwas gebaut.</p>"
     assert data.teaser == "Ein Start-up aus Kiel hat etwas gebaut."
+    nested = clean_record(
+        record(
+            body="<p><b>BERLIN <em>(dpa)</em></b> – Die <em>Regierung</em> plant "
+            "ein <a href='https://x.example/g'>Gesetz</a>.</p>"
+        )
+    )
+    assert nested.body_html == (
+        'Die <em>Regierung</em> plant ein <a href="https://x.example/g" rel="noopener">Gesetz</a>.'
+    ).join(("<p>", "</p>"))
 
 
 # ------------------------------------------------------------------------ boilerplate
@@ -157,7 +207,8 @@ JUNK = [
     "Anzeige",
     "– Werbung –",
     "Diese Seite enthält Affiliate-Links. Beim Kauf erhalten wir eine kleine Provision.",
-    "Unser Morgen-Newsletter mit den wichtigsten Meldungen, gratis per E-Mail: Hier kostenlos eintragen!",
+    "Unser Morgen-Newsletter mit den wichtigsten Meldungen, gratis per E-Mail: "
+    "Hier kostenlos eintragen!",
     "Aktuelle News zum Thema «Robotik» automatisch per E-Mail erhalten",
     "Jetzt kostenlos anmelden!",
     "Folgen Sie uns auf Twitter, Telegram, Facebook oder LinkedIn!",
@@ -168,7 +219,8 @@ JUNK = [
     "Die Informationen stellen keine Finanzberatung dar.",
     "Die auf dieser Website bereitgestellten Informationen stellen keine Anlageberatung dar.",
     "Haftungsausschluss: Keine Anlageberatung. Für Verluste übernehmen wir keine Haftung.",
-    "Ergänzungen und Hinweise bitte per E-Mail an die Redaktion unter redaktion[at]beispiel.example.",
+    "Ergänzungen und Hinweise bitte per E-Mail an die Redaktion unter "
+    "redaktion[at]beispiel.example.",
     "Lesen Sie auch: Warum Rechenzentren so viel Wasser brauchen",
     "Das könnte Sie auch interessieren",
     "Mehr zum Thema",
@@ -177,7 +229,8 @@ JUNK = [
     "Du hast einen wertvollen Beitrag oder Kommentar zum Artikel für unsere Leser?",
     "Was halten Sie davon? Diskutieren Sie mit!",
     "Kommentare (12)",
-    "Wir verwenden Cookies, um unsere Website zu verbessern. Mit einem Klick auf „Alle akzeptieren“ stimmen Sie zu.",
+    "Wir verwenden Cookies, um unsere Website zu verbessern. "
+    "Mit einem Klick auf „Alle akzeptieren“ stimmen Sie zu.",
     "Cookie-Einstellungen",
     "Foto: dpa / Max Mustermann",
     "Eine Roboterhand beim Sortieren (Bild: Beispiel GmbH)",
@@ -204,6 +257,7 @@ JUNK = [
     "Share on Facebook · Share on LinkedIn · Share via WhatsApp",
     "Disclaimer: This article was partly generated with AI and is not financial advice.",
     "This article may have been written with the help of artificial intelligence.",
+    "This article was generated by AI and reviewed by an editor.",
     "The information on this site does not constitute investment advice.",
     "Got a tip? Email the newsroom at tips@example.com.",
     "Spotted an error? Send us your corrections.",
@@ -253,6 +307,14 @@ KEEP = [
     "Note: The AI company did not respond to requests for comment.",
     "Die Bundesnetzagentur (BNetzA) prüft die Pläne noch.",
     "Apple – ein Rückblick auf vierzig Jahre Firmengeschichte",
+    "Meta owns Facebook, Instagram and WhatsApp.",
+    "Users can now share posts from Threads directly to other apps, the company said.",
+    "The article was written by AI researchers at Stanford and published in Nature.",
+    "Von Siemens, Bosch und SAP kamen Zusagen.",
+    "Kunden sollen Updates künftig per E-Mail erhalten.",
+    "Shares closed 5% off their high of the day.",
+    "Buy now, pay later services are booming in Germany.",
+    "Analysten raten, jetzt zu kaufen, solange die Preise niedrig sind.",
     "Regulators in Brussels said in their weekly newsletter that cookies and consent banners "
     "would be reviewed under the new rules, a process that usually takes several months, "
     "involves public consultations with publishers and advertisers, and can end with "
@@ -331,7 +393,11 @@ def test_heading_left_without_section_is_dropped() -> None:
 def test_plain_text_is_escaped_and_split_at_blank_lines() -> None:
     blocks = split_blocks("Erster Absatz: a < b & c > d\nmit Umbruch.\n\n\nZweiter Absatz.")
     assert [(b.tag, b.html, b.text) for b in blocks] == [
-        ("p", "Erster Absatz: a &lt; b &amp; c &gt; d mit Umbruch.", "Erster Absatz: a < b & c > d mit Umbruch."),
+        (
+            "p",
+            "Erster Absatz: a &lt; b &amp; c &gt; d mit Umbruch.",
+            "Erster Absatz: a < b & c > d mit Umbruch.",
+        ),
         ("p", "Zweiter Absatz.", "Zweiter Absatz."),
     ]
 
@@ -364,8 +430,22 @@ def test_sanitize_strips_scripts_handlers_and_javascript_urls() -> None:
         "<h2>Zwischen</h2><table><tr><td>t</td></tr></table><h1>groß</h1>"
     )
     clean = sanitize_html(dirty)
-    for bad in ("script", "alert", "onclick", "onmouseover", "onerror", "style", "iframe",
-                "javascript:", "target", "class", "<img", "<span", "<table", "<h1"):
+    for bad in (
+        "script",
+        "alert",
+        "onclick",
+        "onmouseover",
+        "onerror",
+        "style",
+        "iframe",
+        "javascript:",
+        "target",
+        "class",
+        "<img",
+        "<span",
+        "<table",
+        "<h1",
+    ):
         assert bad not in clean
     assert '<a href="https://ok.example/" rel="noopener">ok</a>' in clean
     assert "<em>kursiv</em>" in clean and "<h2>Zwischen</h2>" in clean
@@ -374,7 +454,7 @@ def test_sanitize_strips_scripts_handlers_and_javascript_urls() -> None:
 def test_clean_record_body_html_is_sanitized() -> None:
     data = clean_record(
         record(
-            body='<p>Erster Absatz mit genug Text für einen Lead.<script>alert(1)</script></p>'
+            body="<p>Erster Absatz mit genug Text für einen Lead.<script>alert(1)</script></p>"
             '<p onclick="x()">Zweiter <a href="javascript:void(0)" onclick="y()">Link</a> '
             '<a href="/intern">intern</a></p>'
         )
@@ -438,7 +518,11 @@ def test_content_hash_changes_with_content_only() -> None:
     first = clean_record(record())
     again = clean_record(record(url="https://news.example/a?utm_source=x", topics=["KI"]))
     changed = clean_record(record(body="Ein anderer Absatz mit genug Inhalt für den Test hier."))
-    assert first.content_hash == again.content_hash == content_hash(first.title, first.teaser, first.body_text)
+    assert (
+        first.content_hash
+        == again.content_hash
+        == content_hash(first.title, first.teaser, first.body_text)
+    )
     assert changed.content_hash != first.content_hash
 
 
@@ -446,10 +530,17 @@ def test_published_at_is_aware_utc() -> None:
     data = clean_record(record(published_at="2026-11-24T09:30:00"))
     assert data.published_at == datetime(2026, 11, 24, 8, 30, tzinfo=UTC)
     naive = ArticleRecord.model_validate(
-        {"url": "https://x.example/a", "title": "T", "published_at": "2026-07-01T09:30:00", "body": LONG}
+        {
+            "url": "https://x.example/a",
+            "title": "T",
+            "published_at": "2026-07-01T09:30:00",
+            "body": LONG,
+        }
     )
     assert naive.published_at.tzinfo is None
-    assert clean_record(naive, default_tz=BERLIN).published_at == datetime(2026, 7, 1, 7, 30, tzinfo=UTC)
+    assert clean_record(naive, default_tz=BERLIN).published_at == datetime(
+        2026, 7, 1, 7, 30, tzinfo=UTC
+    )
 
 
 def test_body_of_only_boilerplate_is_a_problem() -> None:
@@ -472,7 +563,10 @@ def test_raw_german_article() -> None:
     assert data.body_text.count("\n\n") == 4  # five paragraphs of reporting
     assert "in einem Newsletter über die Pläne informiert" in data.body_text
     assert_no_boilerplate(data.teaser, data.body_text, data.body_html)
-    assert data.canonical_url == "https://www.techfunk.example/news/hamburger-hafen-autonome-containerbruecken"
+    assert (
+        data.canonical_url
+        == "https://www.techfunk.example/news/hamburger-hafen-autonome-containerbruecken"
+    )
     assert data.published_at == datetime(2026, 11, 24, 6, 45, tzinfo=UTC)
     assert (data.author, data.source, data.language) == ("Jana Koch", "TECHFUNK", "de")
     assert data.topics == ["KI", "Logistik"]
@@ -486,6 +580,9 @@ def test_raw_english_article() -> None:
     # The long paragraph that mentions cookies and a newsletter is reporting.
     assert "weekly newsletter that the subsidy" in data.body_text
     assert_no_boilerplate(data.teaser, data.body_text, data.body_html)
-    assert data.canonical_url == "https://news.theledger.example/tech/norrland-semi-dresden-plant?id=77"
+    assert (
+        data.canonical_url
+        == "https://news.theledger.example/tech/norrland-semi-dresden-plant?id=77"
+    )
     assert (data.author, data.language, data.priority) == ("Tom Ashby", "en", 2.5)
     assert data.topics == ["Semiconductors", "Europe"]

@@ -49,7 +49,8 @@ def test_rss_feed_is_stored_clean(db: Database) -> None:
     assert (report.added, report.updated, report.unchanged) == (2, 0, 0)
     source = str(DATA / "feed-rss.xml")
     assert [str(problem) for problem in report.problems] == [
-        f"{source} record 3: entry https://datenwerk.example/2026/11/ohne-datum/ has no published or updated date",
+        f"{source} record 3: entry https://datenwerk.example/2026/11/ohne-datum/ "
+        "has no published or updated date",
         f"{source} record 4: entry has no http(s) link to the article",
     ]
     articles = stored(db)
@@ -114,7 +115,8 @@ def test_malformed_feed_still_loads_its_good_entries(db: Database, tmp_path: Pat
         "<rss version='2.0'><channel><title>Kaputt & Co</title>"
         "<item><title>Erster Eintrag</title><link>https://kaputt.example/1</link>"
         "<pubDate>Tue, 24 Nov 2026 08:00:00 GMT</pubDate>"
-        "<description>Ein lesbarer Eintrag in einem fehlerhaften Feed, mit genug Text.</description></item>"
+        "<description>Ein lesbarer Eintrag in einem fehlerhaften Feed, mit genug Text."
+        "</description></item>"
         "<item><title>Zweiter",
         encoding="utf-8",
     )
@@ -141,3 +143,23 @@ def test_feed_detected_by_content_without_extension(db: Database, tmp_path: Path
     feed = tmp_path / "feed"
     feed.write_bytes((DATA / "feed-atom.xml").read_bytes())
     assert run(db, feed).added == 2
+
+
+def test_entities_in_a_summary_are_decoded(db: Database, tmp_path: Path) -> None:
+    # WordPress writes "[&#8230;]" inside CDATA: HTML, not text, even without tags.
+    feed = tmp_path / "wp.rss"
+    feed.write_text(
+        "<rss version='2.0'><channel><title>Blog</title>"
+        "<item><title>Preise &#163; und &#8364;</title><link>https://blog.example/p</link>"
+        "<pubDate>Tue, 24 Nov 2026 08:00:00 GMT</pubDate>"
+        "<description><![CDATA[Ein Telefon f&uuml;r unter &#163;120 &amp; mehr. [&#8230;]]]></description>"
+        "<content:encoded xmlns:content='http://purl.org/rss/1.0/modules/content/'><![CDATA["
+        "<p>Ein ganz anderer, l&auml;ngerer Text &uuml;ber das Telefon und seinen Preis.</p>]]>"
+        "</content:encoded></item></channel></rss>",
+        encoding="utf-8",
+    )
+    assert run(db, feed).added == 1
+    article = stored(db)["https://blog.example/p"]
+    assert article.title == "Preise £ und €"
+    assert article.teaser == "Ein Telefon für unter £120 & mehr."
+    assert "&#" not in article.body_text and "länger" in article.body_text

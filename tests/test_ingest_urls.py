@@ -60,7 +60,14 @@ def test_path_is_kept_exactly() -> None:
 
 @pytest.mark.parametrize(
     "url",
-    ["ftp://example.com/a", "mailto:a@example.com", "/relative/path", "example.com/a", "", "https://"],
+    [
+        "ftp://example.com/a",
+        "mailto:a@example.com",
+        "/relative/path",
+        "example.com/a",
+        "",
+        "https://",
+    ],
 )
 def test_canonical_url_rejects_non_http(url: str) -> None:
     with pytest.raises(IngestError, match="http"):

@@ -66,7 +66,9 @@ def fixed_clock(start: datetime = NOW) -> Callable[[], datetime]:
 
 
 def load_samples(db: Database, settings: Settings, tmp_path: Path) -> ingest.IngestReport:
-    files = samples.write_samples(tmp_path / "sources", now=NOW, base_url=settings.newsletter.base_url)
+    files = samples.write_samples(
+        tmp_path / "sources", now=NOW, base_url=settings.newsletter.base_url
+    )
     report = ingest.ingest([str(f) for f in files], db, now=NOW, default_tz=settings.newsletter.tz)
     with db.session() as session:
         subscribers.import_csv(session, samples.subscribers_csv(), now=NOW)
@@ -138,7 +140,9 @@ def test_second_send_sends_nothing_and_the_edition_is_frozen(
     load_samples(db, e2e_settings, tmp_path)
     today = editions.local_date(NOW, e2e_settings)
     first = pipeline.send(db, e2e_settings, today, clock=fixed_clock())
-    first_files = {p.name: p.read_bytes() for p in (e2e_settings.outbox_dir / today.isoformat()).iterdir()}
+    first_files = {
+        p.name: p.read_bytes() for p in (e2e_settings.outbox_dir / today.isoformat()).iterdir()
+    }
 
     # A new article arriving after the edition froze does not change it.
     later = NOW + timedelta(minutes=10)
@@ -148,12 +152,16 @@ def test_second_send_sends_nothing_and_the_edition_is_frozen(
         f'"published_at": "{(NOW - timedelta(minutes=5)).isoformat()}", "body": "Neu.", "priority": 10}}\n',
         encoding="utf-8",
     )
-    assert ingest.ingest([str(extra)], db, now=later, default_tz=e2e_settings.newsletter.tz).added == 1
+    assert (
+        ingest.ingest([str(extra)], db, now=later, default_tz=e2e_settings.newsletter.tz).added == 1
+    )
 
     second = pipeline.send(db, e2e_settings, today, clock=fixed_clock(later))
     assert (second.sent, second.already_sent, second.failed) == (0, 3, 0)
     assert second.subject == first.subject
-    files = {p.name: p.read_bytes() for p in (e2e_settings.outbox_dir / today.isoformat()).iterdir()}
+    files = {
+        p.name: p.read_bytes() for p in (e2e_settings.outbox_dir / today.isoformat()).iterdir()
+    }
     assert files == first_files
 
     draft = pipeline.draft(db, e2e_settings, today, later)
@@ -170,7 +178,9 @@ def test_second_send_sends_nothing_and_the_edition_is_frozen(
     assert again == stored
 
 
-def test_unsubscribed_and_bounced_get_nothing(db: Database, e2e_settings: Settings, tmp_path: Path) -> None:
+def test_unsubscribed_and_bounced_get_nothing(
+    db: Database, e2e_settings: Settings, tmp_path: Path
+) -> None:
     load_samples(db, e2e_settings, tmp_path)
     with db.session() as session:
         subscribers.remove(session, "ben@example.org", now=NOW)
@@ -220,7 +230,11 @@ def test_failures_are_retried_and_uncertain_ones_never_resent(
             row.subscriber_id: row.status
             for row in session.query(Delivery).filter(Delivery.edition_id == edition.id)
         }
-    assert sorted(rows.values()) == [DeliveryStatus.FAILED, DeliveryStatus.SENDING, DeliveryStatus.SENT]
+    assert sorted(rows.values()) == [
+        DeliveryStatus.FAILED,
+        DeliveryStatus.SENDING,
+        DeliveryStatus.SENT,
+    ]
 
     healed = FlakyBackend({})
     second = pipeline.send(db, e2e_settings, today, clock=fixed_clock(), backend=healed)
@@ -229,7 +243,9 @@ def test_failures_are_retried_and_uncertain_ones_never_resent(
     assert not second.complete
 
 
-def test_refused_credentials_stop_the_send(db: Database, e2e_settings: Settings, tmp_path: Path) -> None:
+def test_refused_credentials_stop_the_send(
+    db: Database, e2e_settings: Settings, tmp_path: Path
+) -> None:
     load_samples(db, e2e_settings, tmp_path)
     today = editions.local_date(NOW, e2e_settings)
 
@@ -297,7 +313,9 @@ def test_sendgrid_end_to_end(
         personalization = body["personalizations"][0]
         recipients.add(personalization["to"][0]["email"])
         assert personalization["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-        assert personalization["headers"]["List-Unsubscribe"].startswith("<https://news.example.com/unsubscribe/")
+        assert personalization["headers"]["List-Unsubscribe"].startswith(
+            "<https://news.example.com/unsubscribe/"
+        )
         assert personalization["custom_args"]["edition_date"] == today.isoformat()
         assert [c["type"] for c in body["content"]] == ["text/plain", "text/html"]
     assert recipients == {"anna.beispiel@example.com", "karl.muster@example.net", "ben@example.org"}

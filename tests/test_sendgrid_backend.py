@@ -14,7 +14,6 @@ from digest.delivery.sendgrid import SendGridBackend, build_payload
 from digest.errors import DeliveryAuthError, DeliveryError
 from tests.fake_sendgrid import FakeSendGrid, RecordedRequest, Reply, error_reply, rate_limited
 
-
 UNSUBSCRIBE = "https://news.example.com/unsubscribe/eyJzIjo0Mn0.Zx9"
 
 MESSAGE = OutgoingMessage(

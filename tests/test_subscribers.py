@@ -14,15 +14,21 @@ from .conftest import NOW
 
 def test_add_normalizes_and_updates(db: Database) -> None:
     with db.session() as session:
-        sub, outcome = subscribers.add(session, "  Anna@Example.COM ", now=NOW, name="Anna", language="DE")
+        sub, outcome = subscribers.add(
+            session, "  Anna@Example.COM ", now=NOW, name="Anna", language="DE"
+        )
         assert outcome == "added"
         assert sub.email == "Anna@example.com"
         assert sub.language == "de"
     with db.session() as session:
-        sub, outcome = subscribers.add(session, "anna@example.com", now=NOW, timezone="Europe/Berlin")
+        sub, outcome = subscribers.add(
+            session, "anna@example.com", now=NOW, timezone="Europe/Berlin"
+        )
         # Local parts are case-sensitive by the RFC; the domain is not.
         assert outcome == "added"
-        sub, outcome = subscribers.add(session, "Anna@EXAMPLE.com", now=NOW, timezone="Europe/Berlin")
+        sub, outcome = subscribers.add(
+            session, "Anna@EXAMPLE.com", now=NOW, timezone="Europe/Berlin"
+        )
         assert outcome == "updated"
         assert sub.timezone == "Europe/Berlin"
         sub, outcome = subscribers.add(session, "Anna@example.com", now=NOW)
@@ -38,7 +44,9 @@ def test_add_normalizes_and_updates(db: Database) -> None:
         ("x@example.com", {"timezone": "Mars/Olympus"}, "time zone 'Mars/Olympus' is unknown"),
     ],
 )
-def test_bad_input_is_a_clear_error(db: Database, email: str, kwargs: dict[str, str], message: str) -> None:
+def test_bad_input_is_a_clear_error(
+    db: Database, email: str, kwargs: dict[str, str], message: str
+) -> None:
     with db.session() as session, pytest.raises(InputError, match=message):
         subscribers.add(session, email, now=NOW, **kwargs)
 

@@ -52,7 +52,9 @@ def unsubscribe_path(settings: Settings, subscriber_id: int) -> str:
     return f"/unsubscribe/{pipeline.signer_for(settings).sign(subscriber_id, 'unsubscribe')}"
 
 
-def test_one_click_post_form_encoded(client: TestClient, web_settings: Settings, db: Database, subscriber_id: int) -> None:
+def test_one_click_post_form_encoded(
+    client: TestClient, web_settings: Settings, db: Database, subscriber_id: int
+) -> None:
     path = unsubscribe_path(web_settings, subscriber_id)
     # Exactly what Gmail sends: no cookies, form-encoded body.
     response = client.post(
@@ -68,7 +70,9 @@ def test_one_click_post_form_encoded(client: TestClient, web_settings: Settings,
     assert again.status_code == 200
 
 
-def test_one_click_post_multipart(client: TestClient, web_settings: Settings, db: Database, subscriber_id: int) -> None:
+def test_one_click_post_multipart(
+    client: TestClient, web_settings: Settings, db: Database, subscriber_id: int
+) -> None:
     path = unsubscribe_path(web_settings, subscriber_id)
     response = client.post(path, files={"List-Unsubscribe": (None, "One-Click")})
     assert response.status_code == 200
@@ -152,7 +156,9 @@ def test_preview_shows_subject_preheader_text_and_html(client: TestClient, db: D
     _store_articles(db, 3)
     page = client.get("/")
     assert page.status_code == 200
-    assert 'id="subject"' in page.text and 'id="preheader"' in page.text and 'id="text"' in page.text
+    assert (
+        'id="subject"' in page.text and 'id="preheader"' in page.text and 'id="text"' in page.text
+    )
     assert "Schlagzeile Nummer 0" in page.text
     assert "draft" in page.text
     html = client.get("/preview/html")

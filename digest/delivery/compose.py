@@ -35,6 +35,7 @@ def sender_domain(settings: Settings) -> str:
 
 
 def list_headers(settings: Settings, links: Links) -> dict[str, str]:
+    newsletter = settings.newsletter
     targets = [f"<{links.unsubscribe}>"]
     if settings.delivery.unsubscribe_mailto:
         targets.append(f"<mailto:{settings.delivery.unsubscribe_mailto}?subject=unsubscribe>")
@@ -42,7 +43,7 @@ def list_headers(settings: Settings, links: Links) -> dict[str, str]:
         "List-Unsubscribe": ", ".join(targets),
         # Tells Gmail and Yahoo that a POST to the https URL unsubscribes at once.
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        "List-Id": f"{settings.newsletter.name} <{settings.newsletter.list_slug}.{sender_domain(settings)}>",
+        "List-Id": f"{newsletter.name} <{newsletter.list_slug}.{sender_domain(settings)}>",
     }
 
 

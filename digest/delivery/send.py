@@ -22,8 +22,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any, cast
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import CursorResult, and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from digest.config import Settings
@@ -32,7 +33,14 @@ from digest.delivery.compose import Recipient, compose
 from digest.editions import rendered_of
 from digest.errors import DeliveryAuthError, DeliveryError
 from digest.store.db import Database
-from digest.store.models import Delivery, DeliveryStatus, Edition, EditionStatus, Subscriber, SubscriberStatus
+from digest.store.models import (
+    Delivery,
+    DeliveryStatus,
+    Edition,
+    EditionStatus,
+    Subscriber,
+    SubscriberStatus,
+)
 from digest.tokens import TokenSigner
 
 Progress = Callable[[int, int], None]
@@ -88,7 +96,9 @@ def _to_send(db: Database, edition_id: int) -> list[int]:
         return list(session.scalars(query))
 
 
-def _claim(db: Database, edition_id: int, subscriber_id: int, backend: str, now: datetime) -> Recipient | None:
+def _claim(
+    db: Database, edition_id: int, subscriber_id: int, backend: str, now: datetime
+) -> Recipient | None:
     """Record that this run is about to send; None if someone else has it or it left the list."""
     with db.session() as session:
         subscriber = session.get(Subscriber, subscriber_id)
@@ -103,9 +113,14 @@ def _claim(db: Database, edition_id: int, subscriber_id: int, backend: str, now:
                     Delivery.status == DeliveryStatus.FAILED,
                 )
             )
-            .values(status=DeliveryStatus.SENDING, attempts=Delivery.attempts + 1, updated_at=now, backend=backend)
+            .values(
+                status=DeliveryStatus.SENDING,
+                attempts=Delivery.attempts + 1,
+                updated_at=now,
+                backend=backend,
+            )
         )
-        if retry.rowcount == 0:
+        if cast("CursorResult[Any]", retry).rowcount == 0:
             exists = session.scalar(
                 select(Delivery.id).where(
                     Delivery.edition_id == edition_id, Delivery.subscriber_id == subscriber_id
@@ -173,9 +188,10 @@ def deliver(
         rendered = rendered_of(edition)
         newsletter_date = edition.newsletter_date
         report = SendReport(newsletter_date, edition.id, rendered.subject, len(edition.items))
-        report.audience = session.scalar(
-            select(func.count()).where(Subscriber.status == SubscriberStatus.ACTIVE)
-        ) or 0
+        report.audience = (
+            session.scalar(select(func.count()).where(Subscriber.status == SubscriberStatus.ACTIVE))
+            or 0
+        )
 
     before = _ledger_counts(db, edition_id)
     report.already_sent = before.get(DeliveryStatus.SENT, 0)
@@ -201,15 +217,36 @@ def deliver(
                 try:
                     result = backend.send(message)
                 except DeliveryAuthError as err:
-                    _settle(db, edition_id, subscriber_id, DeliveryStatus.FAILED, clock(), error=err.message)
+                    _settle(
+                        db,
+                        edition_id,
+                        subscriber_id,
+                        DeliveryStatus.FAILED,
+                        clock(),
+                        error=err.message,
+                    )
                     raise
                 except DeliveryError as err:
                     if err.uncertain:
                         # Stays "sending": it may have gone out, so no run resends it.
-                        _settle(db, edition_id, subscriber_id, DeliveryStatus.SENDING, clock(), error=err.message)
+                        _settle(
+                            db,
+                            edition_id,
+                            subscriber_id,
+                            DeliveryStatus.SENDING,
+                            clock(),
+                            error=err.message,
+                        )
                         report.uncertain += 1
                     else:
-                        _settle(db, edition_id, subscriber_id, DeliveryStatus.FAILED, clock(), error=err.message)
+                        _settle(
+                            db,
+                            edition_id,
+                            subscriber_id,
+                            DeliveryStatus.FAILED,
+                            clock(),
+                            error=err.message,
+                        )
                         report.failed += 1
                     report.errors.append(f"{recipient.email}: {err.message}")
                 else:

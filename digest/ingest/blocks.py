@@ -340,13 +340,13 @@ def strip_leading_text(block: Block, count: int) -> Block:
 
 
 def _text_slots(root: Any) -> Iterator[tuple[Any, str]]:
-    """(node, "text"|"tail") pairs in document order."""
+    """(node, "text"|"tail") pairs in reading order: an element's text, its children,
+    then its tail."""
     yield root, "text"
-    for element in root.iterdescendants():
-        if _tag(element) is None:
-            continue
-        yield element, "text"
-        yield element, "tail"
+    for child in root:
+        if _tag(child) is not None:
+            yield from _text_slots(child)
+        yield child, "tail"
 
 
 def render_blocks(blocks: list[Block]) -> str:

@@ -64,8 +64,9 @@ RULES: tuple[Rule, ...] = (
     _rule("ad", r"bezahlte produktplatzierung|paid (?:product )?placement", max_len=250, ends=True),
     _rule(
         "ad",
-        r"\bbis zu \d+ ?(?:%|prozent) rabatt|\bup to \d+ ?% off|\b\d+ ?% off\b|"
-        r"\bjetzt (?:kaufen|bestellen|zugreifen|sichern)\b|\b(?:buy|shop|order) now\b|"
+        # Offer wording only; "5% off its high" or "buy now, pay later" is reporting.
+        r"\bbis zu \d+ ?(?:%|prozent) rabatt|\bup to \d+ ?% off|"
+        r"\bjetzt (?:kaufen|bestellen|zugreifen|sichern)\s*[!»>→]|\bshop now\s*[!»>→]|"
         r"\bzum (?:angebot|deal|shop)\b|\b(?:deals?|angebote?) des tages\b|"
         r"\bdeals? of the day\b|\btrend-?angebote\b",
         max_len=250,
@@ -90,14 +91,16 @@ RULES: tuple[Rule, ...] = (
     ),
     _rule(
         "newsletter",
-        r"\b(?:news|nachrichten|meldungen|artikel|beiträge|updates|neuigkeiten)\b",
-        r"\bper e-?mail (?:erhalten|bekommen)\b",
+        r"(?:automatisch|kostenlos|gratis|täglich|wöchentlich|direkt)\s+(?:\w+\s+)?"
+        r"per e-?mail (?:erhalten|bekommen)|"
+        r"^\W*(?:aktuelle|neue|die neuesten)\b.{0,80}per e-?mail (?:erhalten|bekommen)\W*$",
         max_len=320,
         ends=True,
     ),
     _rule(
         "newsletter",
-        r"\b(?:hier|jetzt) (?:kostenlos |gratis )?(?:eintragen|anmelden|abonnieren|registrieren)\s*!|"
+        r"\b(?:hier|jetzt) (?:kostenlos |gratis )?"
+        r"(?:eintragen|anmelden|abonnieren|registrieren)\s*!|"
         r"\b(?:delivered|straight|directly|sent) (?:to|in|into) your inbox\b|"
         r"\b(?:subscribe|sign up) (?:now|here|for free|today)\b",
         max_len=320,
@@ -114,7 +117,17 @@ RULES: tuple[Rule, ...] = (
         max_len=250,
         ends=True,
     ),
-    _rule("social", rf"(?:\b{_NETWORKS}\b.*){{3}}", max_len=200, ends=True),
+    # A line of nothing but network names and share words ("Facebook | X | E-Mail");
+    # "Meta owns Facebook, Instagram and WhatsApp." has other words and is reporting.
+    _rule(
+        "social",
+        rf"^(?:[\W\d_]|\b(?:{_NETWORKS}|x|e-?mail|mail|teilen|share|on|auf|via|und|and|"
+        r"oder|or|follow|folgen|uns|us|print|drucken|kopieren|copy|link|artikel|article|this|"
+        r"story|diesen)\b)+$",
+        rf"(?:\b{_NETWORKS}\b.*){{2}}",
+        max_len=200,
+        ends=True,
+    ),
     _rule(
         "social",
         r"^\W*(?:teilen|jetzt teilen|artikel teilen|beitrag teilen|diesen artikel teilen|"
@@ -135,11 +148,18 @@ RULES: tuple[Rule, ...] = (
     ),
     _rule(
         "disclaimer",
+        # Anchored at the start: a standalone note, not "the article was written by AI
+        # researchers" in a report.
+        r"^\W*(?:[\w ]{1,25}:\s*)?(?:teile |große teile )?"
         r"(?:dieses|dieser|diesen) (?:textes|artikels|beitrags|beitrag|text|artikel)\b.{0,60}"
         r"(?:mithilfe|mit hilfe|unterstützung)\b.{0,40}(?:künstliche\w* intelligenz|\bki\b)|"
+        r"^\W*(?:[\w ]{1,25}:\s*)?(?:parts of )?"
         r"(?:this|the) (?:article|text|story|post|content) (?:may have been|was|has been|is) "
         r"(?:partly |partially |in part )?(?:generated|written|produced|created|drafted)\b"
-        r".{0,40}\b(?:ai|artificial intelligence)\b",
+        r".{0,30}\b(?:(?:with the help of|with the assistance of|with|using|mithilfe)\s+"
+        r"(?:\w+\s+)?(?:ai|artificial intelligence)\b|by (?:an? )?(?:ai|artificial intelligence)"
+        r"\b(?!\s+(?:researchers?|experts?|scientists?|engineers?|compan(?:y|ies)|firms?|labs?|"
+        r"start-?ups?|developers?)))",
         max_len=1500,
         ends=True,
     ),
@@ -278,6 +298,11 @@ RULES: tuple[Rule, ...] = (
                 r"^\W*(?:[Vv]on|[Bb]y|VON|BY)\s+[A-ZÄÖÜ][\w.'-]*"
                 r"(?:\s+(?:[A-ZÄÖÜ][\w.'-]*|von|van|de|der|und|and|&))*\s*"
                 r"(?:[|·•,/–—-]|\bam\b|\bon\b|$)"
+            ),
+            # ... and either only the name, or a date, time or separator beside it.
+            re.compile(
+                r"^\W*\S+(?:\s+\S+){0,4}\W*$|\d{4}|\d{1,2}:\d{2}|[Ll]esezeit|min\.? read|"
+                r"\b[Uu]hr\b|[|·•]|\b(?:am|on)\s+\d"
             ),
         ),
         max_len=140,

@@ -69,7 +69,9 @@ def _is_site_name(candidate: str, source: str | None) -> bool:
     if not have or not want:
         return False
     # "IT-Kurier" vs "IT-Kurier – Magazin für KI": one names the other.
-    return have == want or (len(want) >= 4 and (have.startswith(want) or want.startswith(have)))
+    # Both at least four characters, so "– KI" never counts as the site "KI-Magazin".
+    long_enough = min(len(have), len(want)) >= 4
+    return have == want or (long_enough and (have.startswith(want) or want.startswith(have)))
 
 
 def clean_title(title: str, *, source: str | None = None) -> str:
@@ -199,19 +201,87 @@ def make_teaser(given: str | None, blocks: list[Block], *, titles: tuple[str, ..
 
 _STOPWORDS = {
     "de": frozenset(
-        "der das und ist nicht mit von den dem ein eine einen für auf sich des im zu wird "
-        "auch dass werden bei nach wie über sind hat noch nur oder aber sie wir ich es".split()
+        [
+            "der",
+            "das",
+            "und",
+            "ist",
+            "nicht",
+            "mit",
+            "von",
+            "den",
+            "dem",
+            "ein",
+            "eine",
+            "einen",
+            "für",
+            "auf",
+            "sich",
+            "des",
+            "im",
+            "zu",
+            "wird",
+            "auch",
+            "dass",
+            "werden",
+            "bei",
+            "nach",
+            "wie",
+            "über",
+            "sind",
+            "hat",
+            "noch",
+            "nur",
+            "oder",
+            "aber",
+            "sie",
+            "wir",
+            "ich",
+            "es",
+        ]
     ),
     "en": frozenset(
-        "the and is of to that for with on are was it as by this be has from have will "
-        "at which not or but they we you their its been were".split()
+        [
+            "the",
+            "and",
+            "is",
+            "of",
+            "to",
+            "that",
+            "for",
+            "with",
+            "on",
+            "are",
+            "was",
+            "it",
+            "as",
+            "by",
+            "this",
+            "be",
+            "has",
+            "from",
+            "have",
+            "will",
+            "at",
+            "which",
+            "not",
+            "or",
+            "but",
+            "they",
+            "we",
+            "you",
+            "their",
+            "its",
+            "been",
+            "were",
+        ]
     ),
 }
 _WORD = re.compile(r"[^\W\d_]+")
 
 
 def guess_language(text: str) -> str | None:
-    """"de" or "en" by counting common words; None when the text is too short to tell."""
+    """ "de" or "en" by counting common words; None when the text is too short to tell."""
     counts = dict.fromkeys(_STOPWORDS, 0)
     for word in _WORD.findall(text[:5000].casefold()):
         for language, words in _STOPWORDS.items():

@@ -15,6 +15,7 @@ from typing import Any
 import feedparser
 
 from digest.errors import IngestError
+from digest.ingest.blocks import html_to_text, normalize_space
 from digest.ingest.records import FetchedDoc, Parsed, language_or_none
 from digest.ingest.urls import absolute_http_url
 
@@ -67,7 +68,9 @@ def _entry_data(
         "title": entry.get("title") or "",
         "published_at": published,
         "body": body,
-        "teaser": summary,
+        # A feed's summary is HTML even without tags: entities such as [&#8230;]
+        # must be decoded here, or they reach the email as literal text.
+        "teaser": html_to_text(summary) if summary else None,
         "author": entry.get("author") or None,
         "topics": [tag.get("term") for tag in entry.get("tags", []) if tag.get("term")],
         "image_url": image_url,
@@ -116,8 +119,6 @@ def _entry_body(entry: Any) -> str | None:
 
 
 def _same_text(a: str, b: str) -> bool:
-    from digest.ingest.blocks import html_to_text, normalize_space
-
     first, second = normalize_space(html_to_text(a)), normalize_space(html_to_text(b))
     return first == second or (len(first) > 40 and second.startswith(first.rstrip("…. ")))
 

@@ -48,9 +48,30 @@ def parse_html(
     meta = trafilatura.extract_metadata(
         tree, default_url=page_url, date_config=date_config, extensive=True
     )
+    parsed = Parsed()
+    url = own["canonical"] or own["og_url"] or absolute_http_url(meta.url, page_url) or page_url
+    if url is None:
+        parsed.problems.append(
+            (
+                None,
+                'the page has no http(s) URL: it has no <link rel="canonical"> or og:url, '
+                "and was not fetched from the web",
+            )
+        )
+    if not meta.date:
+        parsed.problems.append(
+            (
+                None,
+                "no publication date found on the page (article:published_time, "
+                "JSON-LD datePublished, <time datetime>); an undated article cannot be ranked",
+            )
+        )
+    if parsed.problems or url is None:
+        return parsed
     body = trafilatura.extract(
         doc.content,
-        url=page_url,
+        # Relative links resolve against the article's own URL, not a mirror it came from.
+        url=url,
         output_format="html",
         include_comments=False,
         include_tables=False,
@@ -59,20 +80,6 @@ def parse_html(
         include_images=False,
         favor_precision=True,
     )
-    parsed = Parsed()
-    url = own["canonical"] or own["og_url"] or absolute_http_url(meta.url, page_url) or page_url
-    if url is None:
-        parsed.problems.append(
-            (None, 'the page has no http(s) URL: it has no <link rel="canonical"> or og:url, '
-             "and was not fetched from the web")
-        )
-        return parsed
-    if not meta.date:
-        parsed.problems.append(
-            (None, "no publication date found on the page (article:published_time, "
-             "JSON-LD datePublished, <time datetime>); an undated article cannot be ranked")
-        )
-        return parsed
     if not body:
         parsed.problems.append((None, "no article text found on the page"))
         return parsed
@@ -123,4 +130,3 @@ def _page_links(tree: Any, base: str | None) -> dict[str, str | None]:
         ),
         "language": language_or_none(language),
     }
-

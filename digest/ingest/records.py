@@ -111,7 +111,7 @@ class ArticleRecord(BaseModel):
     def _topic_list(cls, value: Any) -> Any:
         # "KI, Robotik" is how many CMS exports spell a tag list.
         if isinstance(value, str):
-            return [part for part in value.split(",")]
+            return value.split(",")
         if value is None:
             return []
         return value
@@ -171,8 +171,14 @@ _TYPE_MESSAGES = {
 }
 
 
-_JSON_TYPES = {"list": "list", "str": "string", "int": "number", "float": "number",
-               "bool": "boolean", "NoneType": "null"}
+_JSON_TYPES = {
+    "list": "list",
+    "str": "string",
+    "int": "number",
+    "float": "number",
+    "bool": "boolean",
+    "NoneType": "null",
+}
 
 
 def _location(loc: tuple[int | str, ...]) -> str:

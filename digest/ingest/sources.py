@@ -82,7 +82,9 @@ def expand(source: str) -> list[str]:
     files = sorted(
         str(child)
         for child in path.iterdir()
-        if child.is_file() and not child.name.startswith(".") and child.suffix.lower() in _EXTENSIONS
+        if child.is_file()
+        and not child.name.startswith(".")
+        and child.suffix.lower() in _EXTENSIONS
     )
     if not files:
         raise IngestError(
@@ -141,7 +143,9 @@ def http_fetch(url: str) -> FetchedDoc:
     except httpx.TimeoutException:
         raise IngestError(f"no answer within {FETCH_TIMEOUT:g} seconds") from None
     except httpx.HTTPError as err:
-        raise IngestError(f"cannot fetch the URL: {err}", hint="check the URL and the network") from err
+        raise IngestError(
+            f"cannot fetch the URL: {err}", hint="check the URL and the network"
+        ) from err
 
 
 def _extension(source: str) -> str:

@@ -81,7 +81,9 @@ def is_tracking_param(name: str) -> bool:
 
 def _require_http(url: str) -> None:
     if not is_http_url(url):
-        raise IngestError(f"not an http(s) URL: {url!r}", hint="use an absolute http:// or https:// link")
+        raise IngestError(
+            f"not an http(s) URL: {url!r}", hint="use an absolute http:// or https:// link"
+        )
 
 
 def strip_tracking(url: str) -> str:

@@ -61,7 +61,12 @@ def score(candidate: Candidate, *, now: datetime, params: RankingParams) -> Rank
 def _order(item: Ranked) -> tuple[float, float, str, int]:
     # Higher score first; among equals the newer article, then URL and id so
     # the same input always yields the same order on every database.
-    return (-item.score, -item.candidate.published_at.timestamp(), item.candidate.url, item.candidate.id)
+    return (
+        -item.score,
+        -item.candidate.published_at.timestamp(),
+        item.candidate.url,
+        item.candidate.id,
+    )
 
 
 def rank(candidates: Iterable[Candidate], *, now: datetime, params: RankingParams) -> list[Ranked]:
@@ -70,6 +75,8 @@ def rank(candidates: Iterable[Candidate], *, now: datetime, params: RankingParam
     return sorted(scored, key=_order)
 
 
-def select(candidates: Iterable[Candidate], *, now: datetime, params: RankingParams) -> list[Ranked]:
+def select(
+    candidates: Iterable[Candidate], *, now: datetime, params: RankingParams
+) -> list[Ranked]:
     """The top ``max_items`` of :func:`rank`."""
     return rank(candidates, now=now, params=params)[: params.max_items]

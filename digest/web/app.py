@@ -68,7 +68,9 @@ class WebContext:
     def page(self, name: str, status: int = 200, **values: Any) -> HTMLResponse:
         template = self.pages.get_template(name)
         body = template.render(
-            newsletter=self.settings.newsletter, language=self.settings.newsletter.language, **values
+            newsletter=self.settings.newsletter,
+            language=self.settings.newsletter.language,
+            **values,
         )
         return HTMLResponse(body, status_code=status)
 
@@ -103,9 +105,7 @@ async def preview(request: Request) -> Response:
     now = ctx.clock()
     date_arg = request.query_params.get("date") or ctx.preview_date
     newsletter_date = (
-        pipeline.resolve_date(date_arg, ctx.settings, now)
-        if date_arg
-        else _next_date(ctx, now)
+        pipeline.resolve_date(date_arg, ctx.settings, now) if date_arg else _next_date(ctx, now)
     )
     draft = pipeline.draft(ctx.db, ctx.settings, newsletter_date, now, renderer=ctx.renderer)
     rendered = pipeline.preview_personalized(ctx.settings, draft.rendered)
@@ -145,7 +145,9 @@ async def preview_part(request: Request) -> Response:
         return PlainTextResponse("Not found", status_code=404)
     now = ctx.clock()
     date_arg = request.query_params.get("date")
-    newsletter_date = pipeline.resolve_date(date_arg, ctx.settings, now) if date_arg else _next_date(ctx, now)
+    newsletter_date = (
+        pipeline.resolve_date(date_arg, ctx.settings, now) if date_arg else _next_date(ctx, now)
+    )
     draft = pipeline.draft(ctx.db, ctx.settings, newsletter_date, now, renderer=ctx.renderer)
     rendered = pipeline.preview_personalized(ctx.settings, draft.rendered)
     return PlainTextResponse(rendered.text) if part == "text" else HTMLResponse(rendered.html)
@@ -180,7 +182,9 @@ async def unsubscribe(request: Request) -> Response:
             reason = "unsubscribe page" if from_page else "one-click (List-Unsubscribe-Post)"
             subscribers.unsubscribe(session, current, now=ctx.clock(), reason=reason)
     if from_page:
-        return ctx.page("web/unsubscribe.html.j2", email=subscriber.email, done=True, action=request.url.path)
+        return ctx.page(
+            "web/unsubscribe.html.j2", email=subscriber.email, done=True, action=request.url.path
+        )
     # RFC 8058: the mailbox provider only needs a 2xx; no redirect, no page.
     return PlainTextResponse("Unsubscribed.", status_code=200)
 
@@ -192,7 +196,9 @@ async def preferences(request: Request) -> Response:
     if subscriber is None or subscriber.status != SubscriberStatus.ACTIVE:
         return ctx.invalid_link()
     unsubscribe_url = f"/unsubscribe/{ctx.signer.sign(subscriber.id, 'unsubscribe')}"
-    return ctx.page("web/preferences.html.j2", email=subscriber.email, unsubscribe_url=unsubscribe_url)
+    return ctx.page(
+        "web/preferences.html.j2", email=subscriber.email, unsubscribe_url=unsubscribe_url
+    )
 
 
 async def health(_request: Request) -> Response:
@@ -213,7 +219,9 @@ def create_app(
         Route("/unsubscribe/{token:str}", unsubscribe, methods=["GET", "POST"]),
         Route("/preferences/{token:str}", preferences),
         Route("/healthz", health),
-        Mount("/static/samples", StaticFiles(directory=SAMPLE_IMAGES, check_dir=False), name="samples"),
+        Mount(
+            "/static/samples", StaticFiles(directory=SAMPLE_IMAGES, check_dir=False), name="samples"
+        ),
     ]
     app = Starlette(routes=routes)
     app.state.context = WebContext(settings, database, clock=clock, preview_date=preview_date)
