@@ -22,6 +22,7 @@ from apscheduler.triggers.cron import CronTrigger
 from digest import editions, pipeline
 from digest.config import Settings, load_settings
 from digest.errors import DigestError
+from digest.pipeline import Clock
 
 JOB_ID = "daily-digest"
 JOBS_TABLE = "apscheduler_jobs"
@@ -29,8 +30,11 @@ JOBS_TABLE = "apscheduler_jobs"
 log = logging.getLogger("digest.scheduler")
 
 
-def daily_job(config_path: str | None) -> None:
-    """Send today's edition. Reloads the config so edits apply from the next run."""
+def daily_job(config_path: str | None, *, clock: Clock = pipeline.utc_now) -> None:
+    """Send today's edition. Reloads the config so edits apply from the next run.
+
+    Errors are logged, never raised: the scheduler must survive a bad day.
+    """
     try:
         settings = load_settings(Path(config_path) if config_path else None)
         db = pipeline.open_database(settings)
@@ -38,8 +42,8 @@ def daily_job(config_path: str | None) -> None:
         log.error("daily digest not sent: %s", err)
         return
     try:
-        today = editions.local_date(pipeline.utc_now(), settings)
-        report = pipeline.send(db, settings, today)
+        today = editions.local_date(clock(), settings)
+        report = pipeline.send(db, settings, today, clock=clock)
         log.info(
             "edition %s: %d sent, %d already had it, %d failed, %d uncertain",
             today,

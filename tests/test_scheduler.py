@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -8,12 +9,15 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from digest.config import Settings
 from digest.scheduler import JOB_ID, JOBS_TABLE, configure, trigger
 from digest.store.db import Database
+
+from .conftest import NOW
 
 
 def test_trigger_fires_at_send_time_in_the_newsletter_zone(sqlite_settings: Settings) -> None:
@@ -76,3 +80,44 @@ def test_digest_run_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     assert proc.returncode == 0, stderr
     assert "Scheduler stopped." in stdout
     assert "Traceback" not in stderr
+
+
+def test_daily_job_sends_todays_edition_once(
+    settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from digest import ingest, samples, subscribers
+    from digest.scheduler import daily_job
+
+    config = tmp_path / "site" / "config.yaml"
+    config.parent.mkdir()
+    config.write_text(f"database:\n  url: {settings.database.url}\n", encoding="utf-8")
+    monkeypatch.setenv("DIGEST_SECRET_KEY", "test-secret")
+    db = Database(settings.database_url)
+    try:
+        files = samples.write_samples(tmp_path / "src", now=NOW, base_url="http://127.0.0.1:8000")
+        ingest.ingest([str(f) for f in files], db, now=NOW, default_tz=settings.newsletter.tz)
+        with db.session() as session:
+            subscribers.import_csv(session, samples.subscribers_csv(), now=NOW)
+    finally:
+        db.dispose()
+    caplog.set_level(logging.INFO, logger="digest.scheduler")
+    send_moment = datetime(2026, 11, 25, 5, 30, tzinfo=UTC)  # 06:30 in Berlin
+    daily_job(str(config), clock=lambda: send_moment)
+    outbox = config.parent / "var" / "outbox" / "2026-11-25"
+    assert len(list(outbox.glob("*.eml"))) == 3
+    assert "edition 2026-11-25: 3 sent" in caplog.text
+    daily_job(str(config), clock=lambda: send_moment)
+    assert "edition 2026-11-25: 0 sent, 3 already had it" in caplog.text
+
+
+def test_daily_job_logs_errors_instead_of_raising(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from digest.scheduler import daily_job
+
+    caplog.set_level(logging.ERROR, logger="digest.scheduler")
+    daily_job(str(tmp_path / "missing.yaml"))
+    assert "daily digest not sent" in caplog.text and "does not exist" in caplog.text

@@ -171,5 +171,11 @@ def test_preview_shows_subject_preheader_text_and_html(client: TestClient, db: D
     assert client.get("/preview/other").status_code == 404
 
 
+def test_bad_preview_date_is_a_400_that_says_why(client: TestClient) -> None:
+    response = client.get("/?date=25.11.2026")
+    assert response.status_code == 400
+    assert "YYYY-MM-DD" in response.text
+
+
 def test_health(client: TestClient) -> None:
     assert client.get("/healthz").text == "ok"

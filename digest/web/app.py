@@ -24,6 +24,7 @@ from starlette.staticfiles import StaticFiles
 
 from digest import pipeline, subscribers
 from digest.config import Settings
+from digest.errors import DigestError
 from digest.render import Renderer
 from digest.render.i18n import translations
 from digest.render.renderer import shipped_templates_dir
@@ -205,6 +206,11 @@ async def health(_request: Request) -> Response:
     return PlainTextResponse("ok")
 
 
+async def user_error(_request: Request, exc: Exception) -> Response:
+    # A bad ?date= and the like: say what is wrong instead of a 500.
+    return PlainTextResponse(str(exc), status_code=400)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -223,6 +229,6 @@ def create_app(
             "/static/samples", StaticFiles(directory=SAMPLE_IMAGES, check_dir=False), name="samples"
         ),
     ]
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, exception_handlers={DigestError: user_error})
     app.state.context = WebContext(settings, database, clock=clock, preview_date=preview_date)
     return app

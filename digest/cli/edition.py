@@ -1,0 +1,239 @@
+"""Edition commands: ingest, rank, render, send."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from digest import editions, ingest, pipeline
+from digest.cli.common import (
+    EXIT_INCOMPLETE,
+    DateOption,
+    JsonOption,
+    app,
+    database,
+    err,
+    now,
+    out,
+    print_json,
+    settings,
+)
+from digest.config import Settings
+from digest.delivery.send import SendReport
+
+# --------------------------------------------------------------------------- ingest
+
+
+@app.command("ingest")
+def ingest_command(
+    sources: Annotated[
+        list[str],
+        typer.Argument(help="JSON/JSONL files, RSS/Atom feeds, HTML pages: paths or URLs."),
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """Store articles from files, feeds and pages; re-ingesting updates instead of duplicating.
+
+    Example: digest ingest articles.jsonl https://example.com/feed.xml page.html
+    """
+    with database() as db:
+        report = ingest.ingest(sources, db, now=now(), default_tz=settings().newsletter.tz)
+    if as_json:
+        print_json(asdict(report) | {"problems": [str(p) for p in report.problems]})
+    else:
+        print_ingest(report)
+    if report.problems:
+        raise typer.Exit(1)
+
+
+def print_ingest(report: ingest.IngestReport) -> None:
+    for problem in report.problems:
+        err.print(f"[yellow]skipped[/] {problem}", highlight=False)
+    out.print(
+        f"{report.sources} source(s): {report.added} added, {report.updated} updated, "
+        f"{report.unchanged} unchanged, {len(report.problems)} problem(s)"
+    )
+
+
+# --------------------------------------------------------------------------- rank
+
+
+@app.command("rank")
+def rank_command(date_: DateOption = None, as_json: JsonOption = False) -> None:
+    """List the articles of an edition with their scores.
+
+    Example: digest rank --date tomorrow --json
+    """
+    cfg = settings()
+    moment = now()
+    newsletter_date = pipeline.resolve_date(date_, cfg, moment)
+    with database() as db, db.session() as session:
+        plan = editions.plan(session, cfg, newsletter_date, moment)
+    rows = [
+        {
+            "position": position,
+            "score": round(planned.score, 4),
+            "signals": {k: round(v, 4) for k, v in planned.signals.items()},
+            "title": planned.item.title,
+            "source": planned.item.source,
+            "published_at": planned.item.published_at.isoformat(),
+            "url": planned.item.url,
+            "article_id": planned.article_id,
+        }
+        for position, planned in enumerate(plan.items, start=1)
+    ]
+    if as_json:
+        print_json(
+            {
+                "date": newsletter_date.isoformat(),
+                "frozen": plan.frozen,
+                "window": [plan.window_start.isoformat(), plan.cutoff.isoformat()],
+                "candidates": plan.candidates,
+                "items": rows,
+            }
+        )
+        return
+    tz = cfg.newsletter.tz
+    table = Table(
+        title=f"Edition {newsletter_date} ({'frozen' if plan.frozen else 'draft'}): "
+        f"{len(plan.items)} of {plan.candidates} candidates, "
+        f"{plan.window_start.astimezone(tz):%d.%m. %H:%M} – "
+        f"{plan.cutoff.astimezone(tz):%d.%m. %H:%M}"
+    )
+    for column in (
+        "#",
+        "score",
+        "recency",
+        "priority",
+        "source weight",
+        "published",
+        "source",
+        "title",
+    ):
+        table.add_column(column, overflow="fold")
+    for position, planned in enumerate(plan.items, start=1):
+        signals = planned.signals
+        table.add_row(
+            str(position),
+            f"{planned.score:.3f}",
+            f"{signals.get('recency', 0):.3f}",
+            f"{signals.get('priority', 0):g}",
+            f"{signals.get('source_weight', 1):g}",
+            f"{planned.item.published_at.astimezone(tz):%d.%m. %H:%M}",
+            planned.item.source or "",
+            planned.item.title,
+        )
+    out.print(table)
+
+
+# --------------------------------------------------------------------------- render
+
+
+@app.command("render")
+def render_command(
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for digest.html, digest.txt, subject.txt.")
+    ],
+    date_: DateOption = None,
+) -> None:
+    """Render an edition to files without sending it.
+
+    Example: digest render --out /tmp/edition
+    """
+    cfg = settings()
+    moment = now()
+    newsletter_date = pipeline.resolve_date(date_, cfg, moment)
+    with database() as db:
+        draft = pipeline.draft(db, cfg, newsletter_date, moment)
+    paths = pipeline.write_rendered(pipeline.preview_personalized(cfg, draft.rendered), out_dir)
+    out.print(
+        f"Edition {newsletter_date}: {len(draft.plan.items)} items, "
+        f"subject: {draft.rendered.subject}"
+    )
+    for path in paths:
+        out.print(f"  wrote {path}")
+
+
+# --------------------------------------------------------------------------- send
+
+
+@app.command("send")
+def send_command(
+    date_: DateOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be sent; send and record nothing.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Send an edition to every active subscriber who does not have it yet.
+
+    Running it again for the same edition sends nothing and says so. Exit code 0
+    when everyone has it, 3 when some recipients failed (run again to retry) or
+    are uncertain.
+
+    Example: digest send --date 2026-11-25
+    """
+    cfg = settings()
+    newsletter_date = pipeline.resolve_date(date_, cfg, now())
+    with database() as db:
+        if as_json or not out.is_terminal:
+            report = pipeline.send(db, cfg, newsletter_date, dry_run=dry_run)
+        else:
+            with Progress(
+                TextColumn("Sending"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=out,
+            ) as bar:
+                task = bar.add_task("send", total=None)
+                report = pipeline.send(
+                    db,
+                    cfg,
+                    newsletter_date,
+                    dry_run=dry_run,
+                    progress=lambda done, total: bar.update(task, completed=done, total=total),
+                )
+    if as_json:
+        print_json(asdict(report) | {"complete": report.complete})
+    else:
+        print_send(report, cfg)
+    if not report.complete:
+        raise typer.Exit(EXIT_INCOMPLETE)
+
+
+def print_send(report: SendReport, cfg: Settings, *, where: bool = True) -> None:
+    for problem in report.errors:
+        err.print(f"[yellow]failed[/] {problem}", highlight=False)
+    head = f"Edition {report.newsletter_date} ({report.items} items): {report.subject}"
+    out.print(head, highlight=False)
+    if report.dry_run:
+        out.print(
+            f"Dry run: would send to {report.audience} active subscriber(s); "
+            "nothing sent or recorded."
+        )
+        return
+    if report.sent == 0 and report.failed == 0 and report.uncertain == 0:
+        out.print(
+            f"Nothing to send: all {report.already_sent} active subscriber(s) "
+            "already have this edition."
+        )
+        return
+    out.print(
+        f"Sent {report.sent} via {cfg.delivery.backend}; {report.already_sent} already had it; "
+        f"{report.failed} failed; {report.skipped} skipped."
+    )
+    if where and cfg.delivery.backend == "outbox" and report.sent:
+        out.print(f"Emails are in {cfg.outbox_dir / report.newsletter_date.isoformat()}")
+    if report.failed:
+        out.print("Run `digest send` again to retry the failed recipients.")
+    if report.uncertain:
+        out.print(
+            f"{report.uncertain} recipient(s) were being sent to when an earlier run stopped; "
+            "they are not resent automatically because they may already have the email."
+        )

@@ -1,0 +1,158 @@
+"""Long-running and set-up commands: run, preview, serve, config, demo."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from digest import editions, ingest, pipeline, subscribers
+from digest.cli.common import (
+    DateOption,
+    JsonOption,
+    app,
+    database,
+    now,
+    out,
+    print_json,
+    settings,
+    state,
+)
+from digest.cli.edition import print_ingest, print_send
+
+# --------------------------------------------------------------------------- run, preview, serve
+
+
+@app.command("run")
+def run_command() -> None:
+    """Run the scheduler: send each day's edition at schedule.send_time. Stop with Ctrl-C.
+
+    Example: digest --config config.yaml run
+    """
+    from digest import scheduler
+
+    cfg = settings()
+    with database():
+        pass  # migrate before the scheduler's job store touches the database
+    logging.getLogger("digest").setLevel(logging.INFO)
+    logging.getLogger("apscheduler").setLevel(logging.INFO)
+    time = cfg.schedule.send_time.strftime("%H:%M")
+    out.print(
+        f"Scheduler started: daily at {time} {cfg.newsletter.timezone}. Press Ctrl-C to stop."
+    )
+    scheduler.run(cfg, state.config_path)
+    out.print("Scheduler stopped.")
+
+
+def _serve(port: int | None, host: str | None, newsletter_date: str | None, path: str) -> None:
+    import uvicorn
+
+    from digest.web import create_app
+
+    cfg = settings()
+    web_app = create_app(cfg, preview_date=newsletter_date)
+    bind_host = host or cfg.web.host
+    bind_port = port or cfg.web.port
+    out.print(f"Serving on http://{bind_host}:{bind_port}{path} (Ctrl-C to stop)")
+    uvicorn.run(
+        web_app, host=bind_host, port=bind_port, log_level="info" if state.verbose else "warning"
+    )
+
+
+PortOption = Annotated[int | None, typer.Option("--port", "-p", help="Port [default: web.port].")]
+HostOption = Annotated[str | None, typer.Option("--host", help="Interface [default: web.host].")]
+
+
+@app.command("preview")
+def preview_command(
+    port: PortOption = None, host: HostOption = None, date_: DateOption = None
+) -> None:
+    """Serve the next edition in the browser, with subject, preheader and text beside the HTML.
+
+    Nothing is sent or frozen; reload the page after ingesting to see changes.
+
+    Example: digest preview --port 8001
+    """
+    _serve(port, host, date_, "/")
+
+
+@app.command("serve")
+def serve_command(port: PortOption = None, host: HostOption = None) -> None:
+    """Run the web app: unsubscribe and preferences pages, and the preview.
+
+    Example: digest serve --host 0.0.0.0 --port 8000
+    """
+    _serve(port, host, None, "/")
+
+
+# --------------------------------------------------------------------------- config, demo
+
+
+@app.command("config")
+def config_command(as_json: JsonOption = False) -> None:
+    """Validate the configuration and print the effective values (secrets never shown).
+
+    Example: DIGEST__RANKING__MAX_ITEMS=8 digest config
+    """
+    cfg = settings()
+    data = cfg.model_dump(mode="json")
+    secrets_state = {
+        "SENDGRID_API_KEY": "set" if cfg.sendgrid_api_key else "not set",
+        "DIGEST_SECRET_KEY": "set" if cfg.secret_key else "not set",
+    }
+    if as_json:
+        print_json({"source": cfg.source, "settings": data, "secrets": secrets_state})
+        return
+    import yaml
+
+    out.print(f"# from {cfg.source}", highlight=False)
+    out.print(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), highlight=False)
+    out.print(
+        f"# secrets: {', '.join(f'{k} {v}' for k, v in secrets_state.items())}", highlight=False
+    )
+
+
+@app.command("demo")
+def demo_command() -> None:
+    """Load the shipped sample articles and subscribers and run today's job once.
+
+    The samples are dated relative to now, so there is always a full edition.
+    With the default config the emails land in var/outbox/ and the preview in var/preview/.
+
+    Example: digest demo
+    """
+    from digest import samples
+
+    cfg = settings()
+    moment = now()
+    with database() as db:
+        with tempfile.TemporaryDirectory(prefix="digest-samples-") as tmp:
+            files = samples.write_samples(Path(tmp), now=moment, base_url=cfg.newsletter.base_url)
+            report = ingest.ingest(
+                [str(f) for f in files], db, now=moment, default_tz=cfg.newsletter.tz
+            )
+        print_ingest(report)
+        with db.session() as session:
+            imported = subscribers.import_csv(
+                session, samples.subscribers_csv(), now=moment, source="sample"
+            )
+        out.print(
+            f"Sample subscribers: {imported.added} added, "
+            f"{imported.unchanged + imported.updated} already there"
+        )
+        newsletter_date = editions.local_date(moment, cfg)
+        sent = pipeline.send(db, cfg, newsletter_date, clock=now)
+        print_send(sent, cfg, where=False)
+        draft = pipeline.draft(db, cfg, newsletter_date, moment)
+    preview_dir = cfg.path(cfg.render.preview_dir) / newsletter_date.isoformat()
+    pipeline.write_rendered(pipeline.preview_personalized(cfg, draft.rendered), preview_dir)
+    out.print()
+    if cfg.delivery.backend == "outbox":
+        out.print(f"[bold]Emails:[/]  {cfg.outbox_dir / newsletter_date.isoformat()}")
+    out.print(f"[bold]Preview:[/] {preview_dir / 'digest.html'}  (plain text: digest.txt)")
+    out.print(
+        "Or serve it: `digest preview`, then open " + f"http://{cfg.web.host}:{cfg.web.port}/"
+    )
