@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from email_validator import EmailNotValidError, validate_email
@@ -15,7 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from digest.errors import InputError
-from digest.store.models import Delivery, Subscriber, SubscriberStatus
+from digest.store.models import Delivery, Subscriber, SubscriberEvent, SubscriberStatus
 
 LANGUAGES = ("de", "en")
 
@@ -57,6 +57,43 @@ def find(session: Session, email: str) -> Subscriber | None:
     return session.scalar(select(Subscriber).where(Subscriber.email == normalize_email(email)))
 
 
+def record(
+    session: Session, subscriber: Subscriber, kind: str, *, now: datetime, **detail: Any
+) -> None:
+    """Append to the subscriber's history (shown by `digest subscribers show`)."""
+    if subscriber.id is None:
+        session.flush()
+    session.add(
+        SubscriberEvent(subscriber_id=subscriber.id, occurred_at=now, kind=kind, detail=detail)
+    )
+
+
+def check_delivery_time(value: str | None) -> str | None:
+    """'HH:MM' on a 24-hour clock, or None for the newsletter's send time."""
+    if value is None or value.strip() == "":
+        return None
+    text = value.strip()
+    parts = text.split(":")
+    if (
+        len(parts) == 2
+        and all(p.isdigit() and len(p) == 2 for p in parts)
+        and int(parts[0]) < 24
+        and int(parts[1]) < 60
+    ):
+        return text
+    raise InputError(f"delivery time {value!r} is not a time like 07:30")
+
+
+def check_topics(topics: Sequence[str], allowed: Sequence[str]) -> list[str]:
+    unknown = [topic for topic in topics if topic not in allowed]
+    if unknown:
+        raise InputError(
+            f"unknown topic(s): {', '.join(unknown)} (choose from: {', '.join(allowed)})"
+        )
+    # Keep the configured order so equal choices compare equal.
+    return [topic for topic in allowed if topic in topics]
+
+
 AddOutcome = Literal["added", "updated", "unchanged"]
 
 
@@ -89,11 +126,17 @@ def add(
             timezone=timezone,
             status=SubscriberStatus.ACTIVE,
             source=source,
+            topics=[],
             created_at=now,
             updated_at=now,
+            # Added by an operator: the operator vouches for the consent.
+            consent_at=now,
+            consent_source=source,
+            confirmed_at=now,
         )
         session.add(subscriber)
         session.flush()
+        record(session, subscriber, "subscribed", now=now, source=source)
         return subscriber, "added"
     if existing.status != SubscriberStatus.ACTIVE and not resubscribe:
         since = f" on {existing.unsubscribed_at:%Y-%m-%d}" if existing.unsubscribed_at else ""
@@ -107,6 +150,7 @@ def add(
             setattr(existing, attr, value)
             changed = True
     if existing.status != SubscriberStatus.ACTIVE:
+        record(session, existing, "resubscribed", now=now, source=source, was=existing.status)
         existing.status = SubscriberStatus.ACTIVE
         existing.status_reason = None
         existing.unsubscribed_at = None
@@ -199,11 +243,118 @@ def unsubscribe(session: Session, subscriber: Subscriber, *, now: datetime, reas
     """Mark as unsubscribed; True if this changed anything (repeat calls are harmless)."""
     if subscriber.status == SubscriberStatus.UNSUBSCRIBED:
         return False
+    record(session, subscriber, "unsubscribed", now=now, reason=reason, was=subscriber.status)
     subscriber.status = SubscriberStatus.UNSUBSCRIBED
     subscriber.status_reason = reason
     subscriber.unsubscribed_at = now
     subscriber.updated_at = now
     return True
+
+
+def undo_unsubscribe(session: Session, subscriber: Subscriber, *, now: datetime) -> bool:
+    """Take back an unsubscribe (the undo button); only an unsubscribed address returns.
+
+    Bounced and complained addresses are not re-activated this way: they need a
+    new sign-up with confirmation.
+    """
+    if subscriber.status != SubscriberStatus.UNSUBSCRIBED:
+        return False
+    record(session, subscriber, "resubscribed", now=now, source="undo")
+    subscriber.status = SubscriberStatus.ACTIVE
+    subscriber.status_reason = None
+    subscriber.unsubscribed_at = None
+    subscriber.updated_at = now
+    return True
+
+
+def pause(session: Session, subscriber: Subscriber, *, now: datetime) -> bool:
+    if subscriber.status != SubscriberStatus.ACTIVE:
+        return False
+    record(session, subscriber, "paused", now=now)
+    subscriber.status = SubscriberStatus.PAUSED
+    subscriber.updated_at = now
+    return True
+
+
+def resume(session: Session, subscriber: Subscriber, *, now: datetime) -> bool:
+    if subscriber.status != SubscriberStatus.PAUSED:
+        return False
+    record(session, subscriber, "resumed", now=now)
+    subscriber.status = SubscriberStatus.ACTIVE
+    subscriber.updated_at = now
+    return True
+
+
+SUPPRESSIONS = (
+    SubscriberStatus.UNSUBSCRIBED,
+    SubscriberStatus.BOUNCED,
+    SubscriberStatus.COMPLAINED,
+)
+
+
+def suppress(
+    session: Session,
+    subscriber: Subscriber,
+    status: SubscriberStatus,
+    *,
+    now: datetime,
+    reason: str,
+) -> bool:
+    """Stop all sending to an address because of a provider event (bounce, spam report...).
+
+    A complaint outranks a bounce, and both outrank an unsubscribe, so a later,
+    weaker event never hides why an address is suppressed.
+    """
+    if status not in SUPPRESSIONS:
+        raise ValueError(f"{status} is not a suppression")
+    current = SubscriberStatus(subscriber.status)
+    if current in SUPPRESSIONS and SUPPRESSIONS.index(current) >= SUPPRESSIONS.index(status):
+        return False
+    record(
+        session, subscriber, "suppressed", now=now, status=str(status), reason=reason, was=current
+    )
+    subscriber.status = status
+    subscriber.status_reason = reason
+    subscriber.unsubscribed_at = subscriber.unsubscribed_at or now
+    subscriber.updated_at = now
+    return True
+
+
+@dataclass(frozen=True)
+class Preferences:
+    name: str | None
+    language: str | None
+    topics: list[str]
+    timezone: str | None
+    delivery_time: str | None
+
+
+def update_preferences(
+    session: Session,
+    subscriber: Subscriber,
+    wanted: Preferences,
+    *,
+    allowed_topics: Sequence[str],
+    now: datetime,
+) -> list[str]:
+    """Apply the preferences form; return the names of the fields that changed.
+
+    Validates everything before changing anything (InputError names the field).
+    """
+    values = {
+        "name": (wanted.name or "").strip() or None,
+        "language": _check_language(wanted.language),
+        "topics": check_topics(wanted.topics, allowed_topics),
+        "timezone": _check_timezone(wanted.timezone),
+        "delivery_time": check_delivery_time(wanted.delivery_time),
+    }
+    changed = [name for name, value in values.items() if getattr(subscriber, name) != value]
+    for name in changed:
+        setattr(subscriber, name, values[name])
+    if changed:
+        subscriber.updated_at = now
+        record(session, subscriber, "preferences_changed", now=now, fields=changed)
+    return changed
 
 
 def remove(session: Session, email: str, *, now: datetime, purge: bool = False) -> Subscriber:

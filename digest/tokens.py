@@ -8,11 +8,12 @@ purpose, so a preferences token cannot unsubscribe someone else or another list.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Literal
 
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 
-Purpose = Literal["unsubscribe", "preferences"]
+Purpose = Literal["unsubscribe", "preferences", "confirm", "form"]
 
 
 @dataclass(frozen=True)
@@ -36,3 +37,22 @@ class TokenSigner:
             return None
         subscriber = data.get("s")
         return subscriber if isinstance(subscriber, int) else None
+
+    # Confirmation links and form tokens do expire: an old confirmation link
+    # must not turn into consent weeks later.
+
+    def sign_timed(self, subject: int | str, purpose: Purpose) -> str:
+        serializer = URLSafeTimedSerializer(self.secret, salt=f"digest.{purpose}")
+        return str(serializer.dumps({"s": subject, "l": self.list_id}))
+
+    def verify_timed(self, token: str, purpose: Purpose, max_age: timedelta) -> int | str | None:
+        """The signed subject if the token is genuine and younger than ``max_age``."""
+        serializer = URLSafeTimedSerializer(self.secret, salt=f"digest.{purpose}")
+        try:
+            data = serializer.loads(token, max_age=max_age.total_seconds())
+        except BadSignature:  # includes SignatureExpired
+            return None
+        if not isinstance(data, dict) or data.get("l") != self.list_id:
+            return None
+        subject = data.get("s")
+        return subject if isinstance(subject, int | str) and not isinstance(subject, bool) else None

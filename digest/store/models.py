@@ -67,9 +67,16 @@ class Base(DeclarativeBase):
 
 
 class SubscriberStatus(StrEnum):
+    # Signed up, confirmation email sent, not confirmed yet: receives nothing else.
+    PENDING = "pending"
     ACTIVE = "active"
+    # Asked for a break on the preferences page; resumes with one click.
+    PAUSED = "paused"
     UNSUBSCRIBED = "unsubscribed"
+    # Suppressed by a provider event: hard bounce or dropped as a bad address...
     BOUNCED = "bounced"
+    # ...or marked as spam. Neither is ever sent to again unless they sign up anew.
+    COMPLAINED = "complained"
 
 
 class EditionStatus(StrEnum):
@@ -122,9 +129,70 @@ class Subscriber(Base):
     status: Mapped[str] = mapped_column(String(20), default=SubscriberStatus.ACTIVE, index=True)
     status_reason: Mapped[str | None] = mapped_column(String(500))
     source: Mapped[str] = mapped_column(String(50), default="cli")
+    # Topic names from newsletter.topics the subscriber chose (empty: everything).
+    topics: Mapped[list[str]] = mapped_column(default=list)
+    # "HH:MM" in the subscriber's time zone; None: at schedule.send_time.
+    delivery_time: Mapped[str | None] = mapped_column(String(5))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     unsubscribed_at: Mapped[datetime | None]
+    # The consent record (proof of opt-in): when, from where, how, and the exact
+    # text the person agreed to; then when and from where they confirmed.
+    consent_at: Mapped[datetime | None]
+    consent_ip: Mapped[str | None] = mapped_column(String(64))
+    consent_source: Mapped[str | None] = mapped_column(String(200))
+    consent_text: Mapped[str | None] = mapped_column(Text)
+    confirmed_at: Mapped[datetime | None]
+    confirmed_ip: Mapped[str | None] = mapped_column(String(64))
+    # Last confirmation email, so a repeated sign-up sends at most one an hour.
+    confirmation_sent_at: Mapped[datetime | None]
+
+
+class SubscriberEvent(Base):
+    """The subscriber's history: sign-up, confirmation, changes, suppressions."""
+
+    __tablename__ = "subscriber_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE"), index=True
+    )
+    occurred_at: Mapped[datetime]
+    # subscribed, confirmation_sent, confirmed, unsubscribed, resubscribed, paused,
+    # resumed, preferences_changed, suppressed, imported, removed...
+    kind: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class ProviderEvent(Base):
+    """A delivery event reported by the provider (SendGrid Event Webhook), stored once."""
+
+    __tablename__ = "provider_events"
+    __table_args__ = (
+        UniqueConstraint("provider", "provider_event_id"),
+        Index("ix_provider_events_edition_event", "edition_id", "event"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    # SendGrid's sg_event_id: retries and duplicates carry the same one.
+    provider_event_id: Mapped[str] = mapped_column(String(200))
+    # Normalized: queued, delivered, deferred, bounced, rejected, opened, clicked,
+    # complained, unsubscribed, unknown.
+    event: Mapped[str] = mapped_column(String(20))
+    provider_event: Mapped[str] = mapped_column(String(40))
+    occurred_at: Mapped[datetime]
+    received_at: Mapped[datetime]
+    email: Mapped[str | None] = mapped_column(String(320))
+    edition_id: Mapped[int | None] = mapped_column(
+        ForeignKey("editions.id", ondelete="SET NULL"), index=True
+    )
+    subscriber_id: Mapped[int | None] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="SET NULL"), index=True
+    )
+    url: Mapped[str | None] = mapped_column(String(2048))
+    reason: Mapped[str | None] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class Edition(Base):
@@ -140,15 +208,32 @@ class Edition(Base):
     frozen_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     language: Mapped[str | None] = mapped_column(String(16))
-    subject: Mapped[str | None] = mapped_column(String(500))
-    preheader: Mapped[str | None] = mapped_column(String(500))
-    html: Mapped[str | None] = mapped_column(Text)
-    text: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
 
     items: Mapped[list[EditionItem]] = relationship(
         back_populates="edition", order_by="EditionItem.position", cascade="all, delete-orphan"
     )
+    variants: Mapped[list[EditionVariant]] = relationship(
+        back_populates="edition", order_by="EditionVariant.key", cascade="all, delete-orphan"
+    )
+
+
+class EditionVariant(Base):
+    """One rendering of a frozen edition (one per language), sent as stored."""
+
+    __tablename__ = "edition_variants"
+    __table_args__ = (UniqueConstraint("edition_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(100))
+    language: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(500))
+    preheader: Mapped[str] = mapped_column(String(500))
+    html: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+
+    edition: Mapped[Edition] = relationship(back_populates="variants")
 
 
 class EditionItem(Base):

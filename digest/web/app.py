@@ -31,6 +31,7 @@ from digest.render.renderer import shipped_templates_dir
 from digest.store.db import Database
 from digest.store.models import Subscriber, SubscriberStatus
 from digest.tokens import TokenSigner
+from digest.web import webhooks
 
 SAMPLE_IMAGES = Path(__file__).resolve().parent.parent / "samples" / "images"
 
@@ -225,6 +226,7 @@ def create_app(
         Route("/unsubscribe/{token:str}", unsubscribe, methods=["GET", "POST"]),
         Route("/preferences/{token:str}", preferences),
         Route("/healthz", health),
+        *webhooks.routes,
         Mount(
             "/static/samples", StaticFiles(directory=SAMPLE_IMAGES, check_dir=False), name="samples"
         ),

@@ -7,13 +7,24 @@ from alembic import context
 from digest.store.models import Base
 
 engine = context.config.attributes["engine"]
+sqlite = engine.dialect.name == "sqlite"
 
-with engine.begin() as connection:
+with engine.connect() as connection:
+    if sqlite:
+        # Batch mode rebuilds a table with DROP TABLE; with foreign keys on,
+        # SQLite turns that into a cascading DELETE of the children's rows.
+        # The pragma only works outside a transaction, hence before begin().
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()  # ends SQLAlchemy's autobegun (empty) transaction
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,
         # SQLite cannot ALTER most things; batch mode rebuilds the table instead.
-        render_as_batch=connection.dialect.name == "sqlite",
+        render_as_batch=sqlite,
         compare_type=True,
     )
-    context.run_migrations()
+    with connection.begin():
+        context.run_migrations()
+    if sqlite:
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.commit()

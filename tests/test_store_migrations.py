@@ -1,0 +1,56 @@
+"""Migrations: they match the models, and they keep the data already stored."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+
+from digest.store.db import Database, alembic_config, make_engine
+from digest.store.models import Base
+
+
+def test_models_match_the_migrations(db: Database) -> None:
+    with db.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_upgrade_keeps_frozen_renderings_and_subscribers(db_url: str) -> None:
+    engine = make_engine(db_url)
+    cfg = alembic_config(engine)
+    try:
+        command.downgrade(cfg, "base") if engine.dialect.name == "postgresql" else None
+        command.upgrade(cfg, "0001")
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO editions (id, newsletter_date, status, language, subject, "
+                    "preheader, html, text, created_at, frozen_at) VALUES (1, '2026-11-24', "
+                    "'sent', 'de', 'Betreff', 'Vorschau', '<p>html</p>', 'text', "
+                    "'2026-11-24 05:00:00', '2026-11-24 05:30:00')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO subscribers (id, email, status, source, created_at, updated_at) "
+                    "VALUES (1, 'anna@example.com', 'active', 'cli', '2026-11-01 00:00:00', "
+                    "'2026-11-01 00:00:00')"
+                )
+            )
+        command.upgrade(cfg, "head")
+        with engine.connect() as conn:
+            variant = conn.execute(
+                text("SELECT key, language, subject, preheader, html, text FROM edition_variants")
+            ).one()
+            assert tuple(variant) == ("de", "de", "Betreff", "Vorschau", "<p>html</p>", "text")
+            topics = conn.execute(text("SELECT topics FROM subscribers")).scalar_one()
+            assert topics in ("[]", [])
+        command.downgrade(cfg, "0001")
+        with engine.connect() as conn:
+            subject = conn.execute(text("SELECT subject FROM editions")).scalar_one()
+            assert subject == "Betreff"
+        command.upgrade(cfg, "head")
+    finally:
+        engine.dispose()
