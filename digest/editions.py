@@ -3,14 +3,18 @@
 An edition is one newsletter date. Until it starts sending it is a draft that
 is recomputed from the stored articles every time (so the preview follows new
 articles). When sending starts it is frozen: the chosen items are stored as
-snapshots together with the rendered subject, preheader, HTML and text, so a
-resumed or repeated send, and any later re-render, produce the same email.
+snapshots together with the rendered subject, preheader, HTML and text (one
+variant per language), so a resumed or repeated send, and any later re-render,
+produce the same email.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,7 +24,7 @@ from digest.rank import Candidate, Ranked, RankingParams
 from digest.rank import select as select_top
 from digest.render import DigestItem, RenderedEdition
 from digest.store.articles import articles_in_window
-from digest.store.models import Article, Edition, EditionItem, EditionStatus
+from digest.store.models import Article, Edition, EditionItem, EditionStatus, EditionVariant
 
 
 def local_date(moment: datetime, settings: Settings) -> date:
@@ -30,6 +34,27 @@ def local_date(moment: datetime, settings: Settings) -> date:
 def send_time(newsletter_date: date, settings: Settings) -> datetime:
     """The scheduled send moment of a date's edition, as an aware UTC datetime."""
     local = datetime.combine(newsletter_date, settings.schedule.send_time, settings.newsletter.tz)
+    return local.astimezone(UTC)
+
+
+def due_at(
+    newsletter_date: date, delivery_time: str | None, timezone: str | None, settings: Settings
+) -> datetime | None:
+    """When a subscriber who chose a delivery time gets this edition (None: right away).
+
+    The time is read in the subscriber's zone (else the newsletter's) on the
+    edition's date. It can only delay delivery: nobody gets an edition before
+    it is sent.
+    """
+    if not delivery_time:
+        return None
+    hours, minutes = (int(part) for part in delivery_time.split(":"))
+    zone = settings.newsletter.tz
+    if timezone:
+        # Validated on input; an old bad value falls back to the newsletter's zone.
+        with suppress(ZoneInfoNotFoundError, ValueError):
+            zone = ZoneInfo(timezone)
+    local = datetime.combine(newsletter_date, time(hours, minutes), zone)
     return local.astimezone(UTC)
 
 
@@ -155,11 +180,11 @@ def freeze(
     session: Session,
     settings: Settings,
     edition_plan: EditionPlan,
-    rendered: RenderedEdition,
+    variants: Mapping[str, RenderedEdition],
     *,
     now: datetime,
 ) -> Edition:
-    """Store the plan and its rendering and mark the edition as sending.
+    """Store the plan and its renderings (one per language) and mark it as sending.
 
     Idempotent: an edition that is already frozen is returned unchanged.
     """
@@ -174,10 +199,6 @@ def freeze(
     edition.cutoff_at = edition_plan.cutoff
     edition.frozen_at = now
     edition.language = settings.newsletter.language
-    edition.subject = rendered.subject
-    edition.preheader = rendered.preheader
-    edition.html = rendered.html
-    edition.text = rendered.text
     edition.items = [
         EditionItem(
             position=position,
@@ -187,16 +208,36 @@ def freeze(
         )
         for position, planned in enumerate(edition_plan.items, start=1)
     ]
+    edition.variants = [
+        EditionVariant(
+            key=language,
+            language=language,
+            subject=rendered.subject,
+            preheader=rendered.preheader,
+            html=rendered.html,
+            text=rendered.text,
+        )
+        for language, rendered in sorted(variants.items())
+    ]
     session.flush()
     return edition
 
 
-def rendered_of(edition: Edition) -> RenderedEdition:
-    """The rendering stored when the edition froze."""
-    assert edition.subject is not None and edition.html is not None and edition.text is not None
-    return RenderedEdition(
-        subject=edition.subject,
-        preheader=edition.preheader or "",
-        html=edition.html,
-        text=edition.text,
-    )
+def variants_of(edition: Edition) -> dict[str, RenderedEdition]:
+    """The renderings stored when the edition froze, by variant key (the language)."""
+    return {
+        variant.key: RenderedEdition(
+            subject=variant.subject,
+            preheader=variant.preheader,
+            html=variant.html,
+            text=variant.text,
+        )
+        for variant in edition.variants
+    }
+
+
+def variant_key(variants: Mapping[str, RenderedEdition], language: str | None, default: str) -> str:
+    """Which stored rendering a subscriber gets: their language if rendered, else the default."""
+    if language in variants:
+        return str(language)
+    return default if default in variants else min(variants)

@@ -23,6 +23,7 @@ from digest.errors import EditionError, InputError
 from digest.render import Personalization, RenderedEdition, Renderer, personalize
 from digest.store.db import Database
 from digest.store.models import Subscriber, SubscriberStatus
+from digest.subscribers import LANGUAGES
 from digest.tokens import TokenSigner
 
 Clock = Callable[[], datetime]
@@ -61,6 +62,14 @@ def resolve_date(value: str | None, settings: Settings, now: datetime) -> date:
         ) from None
 
 
+def renderer_for(settings: Settings, language: str) -> Renderer:
+    """A renderer for one language (the newsletter's own settings otherwise)."""
+    if language == settings.newsletter.language:
+        return Renderer(settings)
+    newsletter = settings.newsletter.model_copy(update={"language": language})
+    return Renderer(settings.model_copy(update={"newsletter": newsletter}))
+
+
 def draft(
     db: Database,
     settings: Settings,
@@ -68,14 +77,22 @@ def draft(
     now: datetime,
     *,
     renderer: Renderer | None = None,
+    language: str | None = None,
 ) -> Draft:
-    """The edition as it would go out now (or as it went out, once frozen)."""
+    """The edition as it would go out now (or as it went out, once frozen).
+
+    ``language`` picks the variant (default: the newsletter's language).
+    """
+    language = language or settings.newsletter.language
     with db.session() as session:
         edition_plan = editions.plan(session, settings, newsletter_date, now)
         if edition_plan.frozen and edition_plan.edition is not None:
-            return Draft(edition_plan, editions.rendered_of(edition_plan.edition))
-    rendered = (renderer or Renderer(settings)).render(newsletter_date, edition_plan.digest_items)
-    return Draft(edition_plan, rendered)
+            variants = editions.variants_of(edition_plan.edition)
+            key = editions.variant_key(variants, language, settings.newsletter.language)
+            return Draft(edition_plan, variants[key])
+    if renderer is None or language != settings.newsletter.language:
+        renderer = renderer_for(settings, language)
+    return Draft(edition_plan, renderer.render(newsletter_date, edition_plan.digest_items))
 
 
 def write_rendered(rendered: RenderedEdition, directory: Path) -> list[Path]:
@@ -154,8 +171,17 @@ def send(
             audience=audience or 0,
             dry_run=True,
         )
+    variants: dict[str, RenderedEdition] = {settings.newsletter.language: current.rendered}
+    if not current.plan.frozen:
+        # One rendering per language, so each subscriber reads the email's own
+        # words (greeting, footer, dates) in the language they chose.
+        for language in LANGUAGES:
+            if language not in variants:
+                variants[language] = renderer_for(settings, language).render(
+                    newsletter_date, current.plan.digest_items
+                )
     with db.session() as session:
-        edition = editions.freeze(session, settings, current.plan, current.rendered, now=now)
+        edition = editions.freeze(session, settings, current.plan, variants, now=now)
         edition_id = edition.id
     return deliver(
         db,

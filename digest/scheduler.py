@@ -1,7 +1,8 @@
 """The daily job under APScheduler 3.
 
-One job with a fixed id, a cron trigger at ``schedule.send_time`` in the
-newsletter's time zone, and its state in the database (so a restart keeps the
+Two jobs with fixed ids: ``daily-digest`` at ``schedule.send_time`` in the
+newsletter's time zone, and ``catch-up`` every 15 minutes for subscribers who
+chose a later delivery time and for retries. Their state is in the database (so a restart keeps the
 next run time and a run missed while the scheduler was down still happens within
 ``schedule.misfire_grace``). The job only calls :func:`digest.pipeline.send`,
 which is idempotent: running it twice for a day sends nothing the second time.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import signal
+from datetime import timedelta
 from pathlib import Path
 from types import FrameType
 
@@ -18,13 +20,17 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy import select
 
 from digest import editions, pipeline
 from digest.config import Settings, load_settings
 from digest.errors import DigestError
 from digest.pipeline import Clock
+from digest.store.models import Edition, EditionStatus
 
 JOB_ID = "daily-digest"
+CATCH_UP_JOB_ID = "catch-up"
+CATCH_UP_EVERY_MINUTES = 15
 JOBS_TABLE = "apscheduler_jobs"
 
 log = logging.getLogger("digest.scheduler")
@@ -58,6 +64,45 @@ def daily_job(config_path: str | None, *, clock: Clock = pipeline.utc_now) -> No
         db.dispose()
 
 
+def catch_up_job(config_path: str | None, *, clock: Clock = pipeline.utc_now) -> None:
+    """Continue editions still going out: later delivery times, and failed recipients.
+
+    Only editions that the daily job already froze (today's and yesterday's) are
+    touched; this job never starts an edition early.
+    """
+    try:
+        settings = load_settings(Path(config_path) if config_path else None)
+        db = pipeline.open_database(settings)
+    except DigestError as err:
+        log.error("catch-up not run: %s", err)
+        return
+    try:
+        today = editions.local_date(clock(), settings)
+        with db.session() as session:
+            dates = list(
+                session.scalars(
+                    select(Edition.newsletter_date).where(
+                        Edition.status == EditionStatus.SENDING,
+                        Edition.newsletter_date >= today - timedelta(days=1),
+                    )
+                )
+            )
+        for newsletter_date in sorted(dates):
+            report = pipeline.send(db, settings, newsletter_date, clock=clock)
+            if report.sent or report.failed:
+                log.info(
+                    "edition %s catch-up: %d sent, %d failed, %d still waiting",
+                    newsletter_date,
+                    report.sent,
+                    report.failed,
+                    report.waiting,
+                )
+    except DigestError as err:
+        log.error("catch-up failed: %s", err)
+    finally:
+        db.dispose()
+
+
 def trigger(settings: Settings) -> CronTrigger:
     send_time = settings.schedule.send_time
     return CronTrigger(
@@ -76,12 +121,21 @@ def configure(scheduler: BaseScheduler, settings: Settings, config_path: Path | 
             "misfire_grace_time": int(settings.schedule.misfire_grace.total_seconds()),
         },
     )
+    args = [str(config_path.resolve()) if config_path else None]
     scheduler.add_job(
         daily_job,
         trigger(settings),
         id=JOB_ID,
         name=f"{settings.newsletter.name} daily digest",
-        args=[str(config_path.resolve()) if config_path else None],
+        args=args,
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        catch_up_job,
+        CronTrigger(minute=f"*/{CATCH_UP_EVERY_MINUTES}", timezone=settings.newsletter.tz),
+        id=CATCH_UP_JOB_ID,
+        name=f"{settings.newsletter.name} later deliveries and retries",
+        args=args,
         replace_existing=True,
     )
 

@@ -49,7 +49,7 @@ class TokenSigner:
         """The signed subject if the token is genuine and younger than ``max_age``."""
         serializer = URLSafeTimedSerializer(self.secret, salt=f"digest.{purpose}")
         try:
-            data = serializer.loads(token, max_age=max_age.total_seconds())
+            data = serializer.loads(token, max_age=int(max_age.total_seconds()))
         except BadSignature:  # includes SignatureExpired
             return None
         if not isinstance(data, dict) or data.get("l") != self.list_id:

@@ -37,7 +37,7 @@ BOILERPLATE = [
     "Vorheriger Artikel",
     "redaktion[at]",
     "Follow us on",
-    "Read more",
+    # ("Read more" is not listed: the English email's own top-story link says it.)
     "appeared first on",
     "Cookie",
     "Anzeige",
@@ -102,11 +102,11 @@ def test_samples_to_outbox(db: Database, e2e_settings: Settings, tmp_path: Path)
         assert edition is not None and edition.status == EditionStatus.SENT
         titles = [item.snapshot["title"] for item in edition.items]
         assert len(titles) == e2e_settings.ranking.max_items
-        subject = edition.subject
-    assert subject and subject.startswith("KI-Morgenpost")
+        subjects = {variant.key: variant.subject for variant in edition.variants}
+    assert all(subject.startswith("KI-Morgenpost") for subject in subjects.values())
 
     for to, message in messages.items():
-        assert message["Subject"] == subject
+        assert message["Subject"] in subjects.values()
         assert message.get_content_type() == "multipart/alternative"
         parts = list(message.iter_parts())
         assert [p.get_content_type() for p in parts] == ["text/plain", "text/html"]
@@ -170,12 +170,63 @@ def test_second_send_sends_nothing_and_the_edition_is_frozen(
     with db.session() as session:
         edition = editions.get(session, today)
         assert edition is not None
-        stored = editions.rendered_of(edition)
+        stored = editions.variants_of(edition)["de"]
     # Re-rendering the frozen snapshot gives exactly what was stored and sent.
     from digest.render import Renderer
 
     again = Renderer(e2e_settings).render(today, draft.plan.digest_items)
     assert again == stored
+
+
+def test_each_subscriber_reads_their_own_language(
+    db: Database, e2e_settings: Settings, tmp_path: Path
+) -> None:
+    load_samples(db, e2e_settings, tmp_path)
+    today = editions.local_date(NOW, e2e_settings)
+    pipeline.send(db, e2e_settings, today, clock=fixed_clock())
+    messages = read_outbox(e2e_settings)
+    german = messages["Anna Beispiel <anna.beispiel@example.com>"]
+    english = messages["Ben Sample <ben@example.org>"]
+    german_text = german.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    english_text = english.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Abmelden" in german_text and "Unsubscribe" not in german_text
+    assert "Unsubscribe" in english_text and "Abmelden" not in english_text
+    assert "Mittwoch, 25. November 2026" in german_text
+    assert "Wednesday, November 25, 2026" in english_text
+    # The articles are the same; only the email's own words differ.
+    with db.session() as session:
+        edition = editions.get(session, today)
+        assert edition is not None
+        assert sorted(variant.key for variant in edition.variants) == ["de", "en"]
+        titles = [item.snapshot["title"] for item in edition.items]
+    assert all(title in german_text and title in english_text for title in titles)
+
+
+def test_a_later_delivery_time_waits_for_its_moment(
+    db: Database, e2e_settings: Settings, tmp_path: Path
+) -> None:
+    load_samples(db, e2e_settings, tmp_path)
+    with db.session() as session:
+        ben = subscribers.find(session, "ben@example.org")
+        assert ben is not None
+        ben.delivery_time = "08:00"  # Europe/London: 08:00 GMT = 09:00 in Berlin
+    today = editions.local_date(NOW, e2e_settings)
+    send_moment = NOW + timedelta(minutes=30)  # 06:30 Berlin, the send time
+    first = pipeline.send(db, e2e_settings, today, clock=fixed_clock(send_moment))
+    assert (first.sent, first.waiting) == (2, 1)
+    assert first.complete
+    with db.session() as session:
+        edition = editions.get(session, today)
+        assert edition is not None and edition.status == EditionStatus.SENDING
+    early = pipeline.send(
+        db, e2e_settings, today, clock=fixed_clock(NOW + timedelta(hours=2, minutes=59))
+    )
+    assert (early.sent, early.waiting) == (0, 1)
+    due = pipeline.send(db, e2e_settings, today, clock=fixed_clock(NOW + timedelta(hours=3)))
+    assert (due.sent, due.waiting, due.already_sent) == (1, 0, 2)
+    with db.session() as session:
+        edition = editions.get(session, today)
+        assert edition is not None and edition.status == EditionStatus.SENT
 
 
 def test_unsubscribed_and_bounced_get_nothing(

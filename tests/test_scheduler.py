@@ -14,7 +14,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from digest.config import Settings
-from digest.scheduler import JOB_ID, JOBS_TABLE, configure, trigger
+from digest.scheduler import CATCH_UP_JOB_ID, JOB_ID, JOBS_TABLE, configure, trigger
 from digest.store.db import Database
 
 from .conftest import NOW
@@ -38,8 +38,8 @@ def test_job_is_stored_in_the_database_once_with_a_fixed_id(settings: Settings) 
         scheduler = BackgroundScheduler()
         configure(scheduler, settings, Path("/etc/digest/config.yaml"))
         scheduler.start(paused=True)
-        jobs = scheduler.get_jobs()
-        assert [job.id for job in jobs] == [JOB_ID]
+        jobs = [job for job in scheduler.get_jobs() if job.id == JOB_ID]
+        assert sorted(job.id for job in scheduler.get_jobs()) == [CATCH_UP_JOB_ID, JOB_ID]
         assert jobs[0].misfire_grace_time == int(settings.schedule.misfire_grace.total_seconds())
         assert jobs[0].args == ("/etc/digest/config.yaml",)
         store = scheduler._lookup_jobstore("default")
@@ -51,8 +51,8 @@ def test_job_is_stored_in_the_database_once_with_a_fixed_id(settings: Settings) 
     store.start(BackgroundScheduler(), "default")
     try:
         stored = store.get_all_jobs()
-        assert [job.id for job in stored] == [JOB_ID]
-        assert stored[0].next_run_time is not None
+        assert sorted(job.id for job in stored) == [CATCH_UP_JOB_ID, JOB_ID]
+        assert all(job.next_run_time is not None for job in stored)
     finally:
         store.shutdown()
 
@@ -121,3 +121,36 @@ def test_daily_job_logs_errors_instead_of_raising(
     caplog.set_level(logging.ERROR, logger="digest.scheduler")
     daily_job(str(tmp_path / "missing.yaml"))
     assert "daily digest not sent" in caplog.text and "does not exist" in caplog.text
+
+
+def test_catch_up_delivers_later_delivery_times(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from digest import ingest, samples, subscribers
+    from digest.scheduler import catch_up_job, daily_job
+
+    config = tmp_path / "site" / "config.yaml"
+    config.parent.mkdir()
+    config.write_text(f"database:\n  url: {settings.database.url}\n", encoding="utf-8")
+    monkeypatch.setenv("DIGEST_SECRET_KEY", "test-secret")
+    db = Database(settings.database_url)
+    try:
+        files = samples.write_samples(tmp_path / "src", now=NOW, base_url="http://127.0.0.1:8000")
+        ingest.ingest([str(f) for f in files], db, now=NOW, default_tz=settings.newsletter.tz)
+        with db.session() as session:
+            subscribers.import_csv(session, samples.subscribers_csv(), now=NOW)
+            late = subscribers.find(session, "anna.beispiel@example.com")
+            assert late is not None
+            late.delivery_time = "09:00"
+    finally:
+        db.dispose()
+    outbox = config.parent / "var" / "outbox" / "2026-11-25"
+    # Before the daily job froze the edition, catch-up does nothing.
+    catch_up_job(str(config), clock=lambda: NOW)
+    assert not outbox.exists()
+    daily_job(str(config), clock=lambda: datetime(2026, 11, 25, 5, 30, tzinfo=UTC))
+    assert len(list(outbox.glob("*.eml"))) == 2
+    catch_up_job(str(config), clock=lambda: datetime(2026, 11, 25, 7, 45, tzinfo=UTC))
+    assert len(list(outbox.glob("*.eml"))) == 2
+    catch_up_job(str(config), clock=lambda: datetime(2026, 11, 25, 8, 0, tzinfo=UTC))
+    assert len(list(outbox.glob("*.eml"))) == 3

@@ -52,6 +52,7 @@ class Recipient:
     id: int
     email: str
     name: str | None
+    language: str | None = None
 
 
 def compose(

@@ -30,8 +30,9 @@ from sqlalchemy.exc import IntegrityError
 from digest.config import Settings
 from digest.delivery.base import Backend
 from digest.delivery.compose import Recipient, compose
-from digest.editions import rendered_of
+from digest.editions import due_at, variant_key, variants_of
 from digest.errors import DeliveryAuthError, DeliveryError
+from digest.render import RenderedEdition
 from digest.store.db import Database
 from digest.store.models import (
     Delivery,
@@ -62,12 +63,14 @@ class SendReport:
     uncertain: int = 0
     # Unsubscribed or bounced while this run was under way.
     skipped: int = 0
+    # Chose a later delivery time: they get it from a later run (`digest run` does that).
+    waiting: int = 0
     dry_run: bool = False
     errors: list[str] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
-        """Every active subscriber has the edition, and nothing is left to resolve."""
+        """Nothing failed and nothing is left to resolve (waiting recipients are on schedule)."""
         return self.failed == 0 and self.uncertain == 0
 
 
@@ -81,19 +84,22 @@ def _ledger_counts(db: Database, edition_id: int) -> dict[str, int]:
     return {status: count for status, count in rows}
 
 
-def _to_send(db: Database, edition_id: int) -> list[int]:
-    """Active subscribers with no ledger row, or a failed one, in a stable order."""
+def _to_send(db: Database, edition_id: int) -> list[tuple[int, str | None, str | None]]:
+    """Active subscribers with no ledger row, or a failed one, in a stable order.
+
+    With each: their chosen delivery time and time zone.
+    """
     settled = select(Delivery.subscriber_id).where(
         Delivery.edition_id == edition_id,
         Delivery.status.in_([DeliveryStatus.SENT, DeliveryStatus.SENDING]),
     )
     query = (
-        select(Subscriber.id)
+        select(Subscriber.id, Subscriber.delivery_time, Subscriber.timezone)
         .where(Subscriber.status == SubscriberStatus.ACTIVE, Subscriber.id.not_in(settled))
         .order_by(Subscriber.id)
     )
     with db.session() as session:
-        return list(session.scalars(query))
+        return [(row[0], row[1], row[2]) for row in session.execute(query)]
 
 
 def _claim(
@@ -145,7 +151,12 @@ def _claim(
                 # Another process claimed it between our check and our insert.
                 session.rollback()
                 return None
-        return Recipient(id=subscriber.id, email=subscriber.email, name=subscriber.name)
+        return Recipient(
+            id=subscriber.id,
+            email=subscriber.email,
+            name=subscriber.name,
+            language=subscriber.language,
+        )
 
 
 def _settle(
@@ -185,9 +196,12 @@ def deliver(
         edition = session.get(Edition, edition_id)
         if edition is None or edition.frozen_at is None:
             raise DeliveryError(f"edition {edition_id} is not frozen; plan and freeze it first")
-        rendered = rendered_of(edition)
+        variants = variants_of(edition)
+        default = variant_key(variants, settings.newsletter.language, settings.newsletter.language)
         newsletter_date = edition.newsletter_date
-        report = SendReport(newsletter_date, edition.id, rendered.subject, len(edition.items))
+        report = SendReport(
+            newsletter_date, edition.id, variants[default].subject, len(edition.items)
+        )
         report.audience = (
             session.scalar(select(func.count()).where(Subscriber.status == SubscriberStatus.ACTIVE))
             or 0
@@ -199,73 +213,81 @@ def deliver(
     pending = _to_send(db, edition_id)
     total = len(pending)
     with backend:
-        for done, subscriber_id in enumerate(pending, start=1):
+        for done, (subscriber_id, delivery_time, timezone) in enumerate(pending, start=1):
             now = clock()
-            recipient = _claim(db, edition_id, subscriber_id, backend.name, now)
-            if recipient is None:
-                report.skipped += 1
+            due = due_at(newsletter_date, delivery_time, timezone, settings)
+            if due is not None and now < due:
+                report.waiting += 1
             else:
-                message = compose(
-                    settings,
-                    signer,
-                    rendered,
-                    recipient,
-                    edition_id=edition_id,
-                    newsletter_date=newsletter_date,
-                    now=now,
+                _send_one(
+                    db, settings, backend, report, variants, default, subscriber_id, signer, clock
                 )
-                try:
-                    result = backend.send(message)
-                except DeliveryAuthError as err:
-                    _settle(
-                        db,
-                        edition_id,
-                        subscriber_id,
-                        DeliveryStatus.FAILED,
-                        clock(),
-                        error=err.message,
-                    )
-                    raise
-                except DeliveryError as err:
-                    if err.uncertain:
-                        # Stays "sending": it may have gone out, so no run resends it.
-                        _settle(
-                            db,
-                            edition_id,
-                            subscriber_id,
-                            DeliveryStatus.SENDING,
-                            clock(),
-                            error=err.message,
-                        )
-                        report.uncertain += 1
-                    else:
-                        _settle(
-                            db,
-                            edition_id,
-                            subscriber_id,
-                            DeliveryStatus.FAILED,
-                            clock(),
-                            error=err.message,
-                        )
-                        report.failed += 1
-                    report.errors.append(f"{recipient.email}: {err.message}")
-                else:
-                    _settle(
-                        db,
-                        edition_id,
-                        subscriber_id,
-                        DeliveryStatus.SENT,
-                        clock(),
-                        provider_id=result.provider_message_id,
-                    )
-                    report.sent += 1
             if progress is not None:
                 progress(done, total)
 
-    if report.complete:
+    if report.complete and report.waiting == 0:
         with db.session() as session:
             edition = session.get(Edition, edition_id)
             if edition is not None and edition.status != EditionStatus.SENT:
                 edition.status = EditionStatus.SENT
                 edition.sent_at = clock()
     return report
+
+
+def _send_one(
+    db: Database,
+    settings: Settings,
+    backend: Backend,
+    report: SendReport,
+    variants: dict[str, RenderedEdition],
+    default: str,
+    subscriber_id: int,
+    signer: TokenSigner,
+    clock: Callable[[], datetime],
+) -> None:
+    """Claim, send and settle one recipient, counting the outcome in ``report``."""
+    assert report.edition_id is not None
+    edition_id = report.edition_id
+    now = clock()
+    recipient = _claim(db, edition_id, subscriber_id, backend.name, now)
+    if recipient is None:
+        report.skipped += 1
+        return
+    rendered = variants[variant_key(variants, recipient.language, default)]
+    message = compose(
+        settings,
+        signer,
+        rendered,
+        recipient,
+        edition_id=edition_id,
+        newsletter_date=report.newsletter_date,
+        now=now,
+    )
+    try:
+        result = backend.send(message)
+    except DeliveryAuthError as err:
+        _settle(db, edition_id, subscriber_id, DeliveryStatus.FAILED, clock(), error=err.message)
+        raise
+    except DeliveryError as err:
+        if err.uncertain:
+            # Stays "sending": it may have gone out, so no run resends it.
+            _settle(
+                db, edition_id, subscriber_id, DeliveryStatus.SENDING, clock(), error=err.message
+            )
+            report.uncertain += 1
+        else:
+            _settle(
+                db, edition_id, subscriber_id, DeliveryStatus.FAILED, clock(), error=err.message
+            )
+            report.failed += 1
+        report.errors.append(f"{recipient.email}: {err.message}")
+    else:
+        _settle(
+            db,
+            edition_id,
+            subscriber_id,
+            DeliveryStatus.SENT,
+            clock(),
+            provider_id=result.provider_message_id,
+        )
+        report.sent += 1
