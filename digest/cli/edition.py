@@ -218,7 +218,7 @@ def print_send(report: SendReport, cfg: Settings, *, where: bool = True) -> None
             "nothing sent or recorded."
         )
         return
-    if report.sent == 0 and report.failed == 0 and report.uncertain == 0:
+    if report.sent == 0 and report.failed == 0 and report.uncertain == 0 and report.waiting == 0:
         out.print(
             f"Nothing to send: all {report.already_sent} active subscriber(s) "
             "already have this edition."
@@ -230,10 +230,15 @@ def print_send(report: SendReport, cfg: Settings, *, where: bool = True) -> None
     )
     if where and cfg.delivery.backend == "outbox" and report.sent:
         out.print(f"Emails are in {cfg.outbox_dir / report.newsletter_date.isoformat()}")
+    if report.waiting:
+        out.print(
+            f"{report.waiting} subscriber(s) chose a later delivery time: `digest run` sends "
+            "to them at that time (or run `digest send` again then)."
+        )
     if report.failed:
         out.print("Run `digest send` again to retry the failed recipients.")
     if report.uncertain:
         out.print(
-            f"{report.uncertain} recipient(s) were being sent to when an earlier run stopped; "
-            "they are not resent automatically because they may already have the email."
+            f"{report.uncertain} recipient(s) may or may not have the email (an earlier run "
+            "stopped, or the provider did not answer); they are not resent automatically."
         )
