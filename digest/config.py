@@ -16,6 +16,8 @@ from __future__ import annotations
 import os
 import re
 import secrets
+from base64 import b64decode
+from binascii import Error as Base64Error
 from collections.abc import Mapping
 from datetime import time, timedelta
 from pathlib import Path
@@ -24,6 +26,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
+from cryptography.hazmat.primitives.serialization import load_der_public_key
 from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     BaseModel,
@@ -41,6 +44,7 @@ from digest.errors import ConfigError
 ENV_PREFIX = "DIGEST__"
 SECRET_ENV = "DIGEST_SECRET_KEY"
 SENDGRID_KEY_ENV = "SENDGRID_API_KEY"
+SMTP_PASSWORD_ENV = "SMTP_PASSWORD"
 CONFIG_ENV = "DIGEST_CONFIG"
 
 _DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$", re.IGNORECASE)
@@ -125,6 +129,19 @@ class NewsletterSettings(_Section):
         None, description="Short list identifier for List-Id; defaults to a slug of the name."
     )
     accent_color: str = Field("#0b5cad", description="Colour of links and the header bar.")
+    topics: list[str] = Field(
+        default_factory=lambda: [
+            "KI",
+            "Robotik",
+            "Chips",
+            "Politik",
+            "Forschung",
+            "Start-ups",
+            "Sicherheit",
+            "Mobilität",
+        ],
+        description="Topics subscribers can choose on the sign-up and preferences pages.",
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -229,17 +246,51 @@ class SendGridSettings(_Section):
     categories: list[str] = Field(
         default_factory=lambda: ["digest"], description="Categories attached to every message."
     )
+    webhook_public_key: str | None = Field(
+        None,
+        description="Verification key of the signed Event Webhook (base64, from SendGrid).",
+    )
+    webhook_max_age: Duration = Field(
+        timedelta(minutes=10),
+        description="Event Webhook requests signed longer ago than this are refused.",
+    )
+
+    @field_validator("webhook_public_key")
+    @classmethod
+    def _public_key(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        compact = "".join(value.split())
+        try:
+            load_der_public_key(b64decode(compact, validate=True))
+        except (Base64Error, ValueError):
+            raise ValueError(
+                "not a public key: paste the Verification Key shown in SendGrid's "
+                "Event Webhook settings (base64, starting with MFkw...)"
+            ) from None
+        return compact
+
+
+class SmtpSettings(_Section):
+    host: str = Field("127.0.0.1", description="SMTP server (a provider's, or Mailpit locally).")
+    port: int = Field(1025, ge=1, le=65535, description="SMTP port: 587 STARTTLS, 465 SSL.")
+    security: Literal["starttls", "ssl", "none"] = Field(
+        "none", description="starttls, ssl (implicit TLS) or none (local catchers only)."
+    )
+    username: str | None = Field(None, description="Login name; the password is SMTP_PASSWORD.")
+    timeout: Duration = Field(timedelta(seconds=30), description="Timeout of one SMTP command.")
 
 
 class DeliverySettings(_Section):
-    backend: Literal["outbox", "sendgrid", "console"] = Field(
-        "outbox", description="Where messages go: outbox (.eml files), sendgrid or console."
+    backend: Literal["outbox", "sendgrid", "smtp", "console"] = Field(
+        "outbox", description="Where messages go: outbox (.eml files), sendgrid, smtp or console."
     )
     outbox_dir: Path = Field(Path("var/outbox"), description="Folder for the outbox backend.")
     unsubscribe_mailto: str | None = Field(
         None, description="Optional address added as a mailto: in List-Unsubscribe."
     )
     sendgrid: SendGridSettings = Field(default_factory=SendGridSettings)
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
 
     @field_validator("unsubscribe_mailto")
     @classmethod
@@ -252,6 +303,16 @@ class WebSettings(_Section):
         "127.0.0.1", description="Interface `digest serve` and `digest preview` bind."
     )
     port: int = Field(8000, ge=1, le=65535, description="Port of the web app.")
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1",
+        description="Proxies trusted for X-Forwarded-For (client IP for consent and limits).",
+    )
+    signups_per_hour: int = Field(
+        10, ge=1, description="Sign-up form posts accepted per client IP and hour."
+    )
+    confirm_max_age: Duration = Field(
+        timedelta(days=7), description="How long a confirmation link stays valid."
+    )
 
 
 class RenderSettings(_Section):
@@ -276,18 +337,25 @@ class Settings(_Section):
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
     secret_key: str | None = Field(None, exclude=True, repr=False)
     sendgrid_api_key: str | None = Field(None, exclude=True, repr=False)
+    smtp_password: str | None = Field(None, exclude=True, repr=False)
     source: str = Field("embedded defaults", exclude=True)
 
     @model_validator(mode="after")
-    def _sendgrid_needs_secrets(self) -> Settings:
-        if self.delivery.backend == "sendgrid":
-            if not self.sendgrid_api_key:
-                raise ValueError(f"delivery.backend is sendgrid but {SENDGRID_KEY_ENV} is not set")
-            if not self.secret_key:
-                raise ValueError(
-                    f"{SECRET_ENV} must be set when sending for real, "
-                    "so unsubscribe links stay valid"
-                )
+    def _real_backends_need_secrets(self) -> Settings:
+        backend = self.delivery.backend
+        if backend == "sendgrid" and not self.sendgrid_api_key:
+            raise ValueError(f"delivery.backend is sendgrid but {SENDGRID_KEY_ENV} is not set")
+        if backend == "smtp":
+            smtp = self.delivery.smtp
+            if smtp.username and not self.smtp_password:
+                raise ValueError(f"delivery.smtp.username is set but {SMTP_PASSWORD_ENV} is not")
+            if smtp.security == "none" and smtp.username:
+                # Never send a password in the clear.
+                raise ValueError("delivery.smtp.security none cannot be used with a username")
+        if backend in ("sendgrid", "smtp") and not self.secret_key:
+            raise ValueError(
+                f"{SECRET_ENV} must be set when sending for real, so unsubscribe links stay valid"
+            )
         return self
 
     def path(self, value: Path) -> Path:
@@ -424,6 +492,7 @@ def load_settings(
         base_dir=base_dir,
         secret_key=environ.get(SECRET_ENV) or None,
         sendgrid_api_key=environ.get(SENDGRID_KEY_ENV) or None,
+        smtp_password=environ.get(SMTP_PASSWORD_ENV) or None,
         source=origin,
     )
     try:
