@@ -21,6 +21,9 @@ from digest.store.models import Delivery, DeliveryStatus, Edition, EditionStatus
 
 from .conftest import NOW
 from .fake_sendgrid import FakeSendGrid
+from .fake_smtp import Recorder, smtp_server
+
+__all__ = ["smtp_server"]  # fixture
 
 # Phrases of the boilerplate the shipped samples carry: none may reach an inbox.
 BOILERPLATE = [
@@ -376,3 +379,26 @@ def test_sendgrid_end_to_end(
     # Again: nothing more reaches SendGrid.
     again = pipeline.send(db, sg_settings, today, clock=fixed_clock())
     assert again.sent == 0 and len(fake_sendgrid.requests) == 3
+
+
+def test_smtp_end_to_end(
+    db: Database, settings: Settings, tmp_path: Path, smtp_server: tuple[Recorder, int]
+) -> None:
+    recorder, port = smtp_server
+    smtp_settings = make_settings(
+        settings,
+        DIGEST__DELIVERY__BACKEND="smtp",
+        DIGEST__DELIVERY__SMTP__PORT=str(port),
+    )
+    load_samples(db, smtp_settings, tmp_path)
+    today = editions.local_date(NOW, smtp_settings)
+    result = pipeline.send(db, smtp_settings, today, clock=fixed_clock())
+    assert result.sent == 3
+    assert recorder.sessions == 1  # one connection for the whole edition
+    assert sorted(r for m in recorder.messages for r in m.rcpt_tos) == [
+        "anna.beispiel@example.com",
+        "ben@example.org",
+        "karl.muster@example.net",
+    ]
+    again = pipeline.send(db, smtp_settings, today, clock=fixed_clock())
+    assert again.sent == 0 and len(recorder.messages) == 3

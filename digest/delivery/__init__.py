@@ -43,10 +43,25 @@ def _sendgrid(settings: Settings, stream: TextIO | None) -> Backend:
     )
 
 
+def _smtp(settings: Settings, stream: TextIO | None) -> Backend:
+    from digest.delivery.smtp import SmtpBackend
+
+    section = settings.delivery.smtp
+    return SmtpBackend(
+        section.host,
+        section.port,
+        security=section.security,
+        username=section.username,
+        password=settings.smtp_password,
+        timeout=section.timeout.total_seconds(),
+    )
+
+
 BACKENDS: dict[str, BackendFactory] = {
     "outbox": _outbox,
     "console": _console,
     "sendgrid": _sendgrid,
+    "smtp": _smtp,
 }
 
 
