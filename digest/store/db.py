@@ -26,7 +26,11 @@ def _safe(url: str) -> str:
         return "<unparseable URL>"
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not the driver, decide where transactions begin: the
+    # driver's own handling sends no BEGIN before a SAVEPOINT, which turns a
+    # nested block into a transaction of its own that commits by itself.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     # Foreign keys are off by default in SQLite; WAL lets the web app read
     # while a send writes; the busy timeout rides out short write locks.
@@ -34,6 +38,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    # IMMEDIATE takes the write lock up front. A deferred transaction that
+    # reads and then writes fails at once (SQLITE_BUSY, no waiting) when
+    # another process wrote in between, e.g. an unsubscribe during a send.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str) -> Engine:
@@ -48,7 +59,8 @@ def make_engine(url: str) -> Engine:
     except (ArgumentError, ImportError) as err:
         raise StoreError(f"database.url {_safe(url)}: {err}") from err
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 

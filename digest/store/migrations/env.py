@@ -10,12 +10,13 @@ engine = context.config.attributes["engine"]
 sqlite = engine.dialect.name == "sqlite"
 
 with engine.connect() as connection:
-    if sqlite:
+    raw = connection.connection.dbapi_connection
+    if sqlite and raw is not None:
         # Batch mode rebuilds a table with DROP TABLE; with foreign keys on,
         # SQLite turns that into a cascading DELETE of the children's rows.
-        # The pragma only works outside a transaction, hence before begin().
-        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-        connection.commit()  # ends SQLAlchemy's autobegun (empty) transaction
+        # The pragma only works outside a transaction, so it goes straight to
+        # the driver (which runs in autocommit mode, see digest.store.db).
+        raw.execute("PRAGMA foreign_keys=OFF")
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,
@@ -25,6 +26,5 @@ with engine.connect() as connection:
     )
     with connection.begin():
         context.run_migrations()
-    if sqlite:
-        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
-        connection.commit()
+    if sqlite and raw is not None:
+        raw.execute("PRAGMA foreign_keys=ON")
