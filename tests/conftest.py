@@ -10,7 +10,9 @@ from __future__ import annotations
 import gc
 import os
 import secrets
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -113,3 +115,47 @@ def sqlite_settings(tmp_path: Path) -> Settings:
     """Embedded defaults on a SQLite file in a temporary folder (for tests that need no PG run)."""
     env = {"DIGEST_SECRET_KEY": "test-secret"}
     return load_settings(None, environ=env, cwd=tmp_path)
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Callable[..., Result]:
+    """Call `digest ARGS...` in-process, in a temporary folder, with embedded defaults."""
+    from digest import cli
+
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith("DIGEST_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("DIGEST_SECRET_KEY", "test-secret")
+
+    def invoke(*args: str) -> Result:
+        cli.state.settings = None
+        cli.state.config_path = None
+        monkeypatch.setattr(sys, "argv", ["digest", *args])
+        code = 0
+        try:
+            cli.main()
+        except SystemExit as exit_:
+            code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return invoke
+
+
+@pytest.fixture
+def run_on_db(
+    run: Callable[..., Result], db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., Result]:
+    """`run`, on the test database of each backend (the one the `db` fixture opens)."""
+    monkeypatch.setenv("DIGEST__DATABASE__URL", db_url)
+    return run

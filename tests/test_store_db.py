@@ -25,7 +25,7 @@ def test_foreign_keys_are_enforced(db: Database) -> None:
     with db.engine.connect() as conn:
         if conn.dialect.name == "sqlite":
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-        with pytest.raises(Exception, match="(?i)foreign key"):
+        with pytest.raises(Exception, match=r"(?i)foreign key"):
             conn.execute(
                 text(
                     "INSERT INTO subscriber_events (subscriber_id, occurred_at, kind, detail) "

@@ -1,44 +1,21 @@
+"""Unsubscribe (RFC 8058 one-click, the page, undo), the preview and the health check."""
+
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
-import pytest
 from starlette.testclient import TestClient
 
 from digest import pipeline, subscribers
-from digest.config import Settings, load_settings
+from digest.config import Settings
 from digest.store.articles import ArticleData, upsert_article
 from digest.store.db import Database
 from digest.store.models import Subscriber, SubscriberStatus
 
 from .conftest import NOW
+from .web_support import check_accessible, events, h1, load, token_path
 
-
-@pytest.fixture
-def web_settings(settings: Settings) -> Settings:
-    env = {
-        "DIGEST__DATABASE__URL": settings.database.url,
-        "DIGEST__NEWSLETTER__BASE_URL": "https://news.example.com",
-        "DIGEST_SECRET_KEY": "test-secret",
-    }
-    return load_settings(None, environ=env, cwd=settings.base_dir)
-
-
-@pytest.fixture
-def client(web_settings: Settings, db: Database) -> Iterator[TestClient]:
-    from digest.web import create_app
-
-    app = create_app(web_settings, db=db, clock=lambda: NOW)
-    with TestClient(app, follow_redirects=False) as test_client:
-        yield test_client
-
-
-@pytest.fixture
-def subscriber_id(db: Database) -> int:
-    with db.session() as session:
-        sub, _ = subscribers.add(session, "anna@example.com", now=NOW, name="Anna")
-        return sub.id
+pytest_plugins = ["tests.web_support"]
 
 
 def status_of(db: Database, subscriber_id: int) -> str:
@@ -124,12 +101,116 @@ def test_post_without_the_one_click_body_is_refused(
     assert status_of(db, subscriber_id) == SubscriberStatus.ACTIVE
 
 
-def test_preferences_page(client: TestClient, web_settings: Settings, subscriber_id: int) -> None:
-    token = pipeline.signer_for(web_settings).sign(subscriber_id, "preferences")
-    page = client.get(f"/preferences/{token}")
-    assert page.status_code == 200
-    assert "anna@example.com" in page.text
-    assert "/unsubscribe/" in page.text
+def test_one_click_needs_no_cookie_and_sets_none(
+    client: TestClient, web_settings: Settings, db: Database, subscriber_id: int
+) -> None:
+    client.cookies.clear()
+    response = client.post(
+        unsubscribe_path(web_settings, subscriber_id),
+        data={"List-Unsubscribe": "One-Click"},
+        headers={"Origin": "https://mail.google.com"},
+    )
+    assert response.status_code == 200
+    assert "set-cookie" not in response.headers
+    assert status_of(db, subscriber_id) == SubscriberStatus.UNSUBSCRIBED
+    assert load(db, subscriber_id).status_reason == "one-click (List-Unsubscribe-Post)"
+
+
+def test_page_unsubscribes_with_one_click_and_offers_undo(
+    client: TestClient, web_settings: Settings, db: Database, subscriber_id: int
+) -> None:
+    path = unsubscribe_path(web_settings, subscriber_id)
+    page = client.get(path)
+    check_accessible(page.text)
+    assert h1(page.text) == "KI-Morgenpost abbestellen?"
+    preferences = token_path(web_settings, subscriber_id, "preferences")
+    assert f'href="{preferences}"' in page.text and "Stattdessen Einstellungen" in page.text
+    assert client.get(preferences).status_code == 200
+
+    done = client.post(path, data={"List-Unsubscribe": "One-Click", "from_page": "1"})
+    assert done.status_code == 200
+    check_accessible(done.text)
+    assert h1(done.text) == "Sie sind abgemeldet"
+    assert f'action="{path}/undo"' in done.text
+    assert f'href="{preferences}"' in done.text
+    assert load(db, subscriber_id).status_reason == "unsubscribe page"
+    # Coming back to the link later shows the same, with the undo button.
+    assert f'action="{path}/undo"' in client.get(path).text
+
+    undone = client.post(f"{path}/undo")
+    assert undone.status_code == 200
+    check_accessible(undone.text)
+    assert h1(undone.text) == "Sie sind wieder angemeldet"
+    assert f'href="{preferences}"' in undone.text
+    assert status_of(db, subscriber_id) == SubscriberStatus.ACTIVE
+    assert events(db, subscriber_id)[-2:] == ["unsubscribed", "resubscribed"]
+    # Harmless to repeat; a GET changes nothing.
+    assert client.post(f"{path}/undo").status_code == 200
+    assert events(db, subscriber_id).count("resubscribed") == 1
+    assert client.get(f"{path}/undo").status_code == 405
+
+
+def test_undo_with_a_forged_token(
+    client: TestClient, web_settings: Settings, db: Database, subscriber_id: int
+) -> None:
+    path = unsubscribe_path(web_settings, subscriber_id)
+    client.post(path, data={"List-Unsubscribe": "One-Click"})
+    forged = path[:-3] + ("abc" if not path.endswith("abc") else "xyz")
+    response = client.post(f"{forged}/undo")
+    assert response.status_code == 400
+    assert "anna@example.com" not in response.text
+    assert status_of(db, subscriber_id) == SubscriberStatus.UNSUBSCRIBED
+
+
+def test_bounced_address_cannot_be_undone(
+    client: TestClient, web_settings: Settings, db: Database, subscriber_id: int
+) -> None:
+    with db.session() as session:
+        sub = session.get(Subscriber, subscriber_id)
+        assert sub is not None
+        subscribers.suppress(session, sub, SubscriberStatus.BOUNCED, now=NOW, reason="550")
+    path = unsubscribe_path(web_settings, subscriber_id)
+    page = client.get(path).text
+    assert h1(page) == "Sie sind abgemeldet"
+    assert "/undo" not in page and "<button" not in page
+    client.post(f"{path}/undo")
+    assert status_of(db, subscriber_id) == SubscriberStatus.BOUNCED
+
+
+def test_pages_follow_the_subscribers_language(
+    client: TestClient, web_settings: Settings, db: Database
+) -> None:
+    with db.session() as session:
+        sub, _ = subscribers.add(session, "ben@example.com", now=NOW, language="en")
+        ben = sub.id
+    path = unsubscribe_path(web_settings, ben)
+    page = client.get(path).text
+    assert '<html lang="en">' in page
+    assert h1(page) == "Unsubscribe from KI-Morgenpost?"
+    assert "Change your preferences instead" in page
+    # ...even when the URL asks for another one.
+    assert '<html lang="en">' in client.get(f"{path}?lang=de").text
+    done = client.post(path, data={"List-Unsubscribe": "One-Click", "from_page": "1"}).text
+    assert h1(done) == "You are unsubscribed" and "Undo: subscribe me again" in done
+    # A forged link knows no subscriber: the newsletter's language, or ?lang=.
+    assert '<html lang="de">' in client.get("/unsubscribe/forged").text
+    assert '<html lang="en">' in client.get("/unsubscribe/forged?lang=en").text
+
+
+def test_subscriber_pages_are_not_indexed_framed_or_cached(
+    client: TestClient, web_settings: Settings, subscriber_id: int
+) -> None:
+    for path in (
+        "/subscribe",
+        unsubscribe_path(web_settings, subscriber_id),
+        token_path(web_settings, subscriber_id, "preferences"),
+        "/unsubscribe/forged",
+    ):
+        response = client.get(path)
+        assert '<meta name="robots" content="noindex">' in response.text
+        assert response.headers["x-frame-options"] == "DENY"
+        assert response.headers["referrer-policy"] == "same-origin"
+        assert response.headers["cache-control"] == "no-store"
 
 
 def _store_articles(db: Database, count: int) -> None:

@@ -13,11 +13,20 @@ import sys
 from sqlalchemy.exc import OperationalError
 
 # Importing the command modules registers their commands on the app.
-from digest.cli import edition, service, subscribers
+from digest.cli import edition, service, stats, subscribers
 from digest.cli.common import EXIT_INCOMPLETE, app, err, state
 from digest.errors import DigestError
 
-__all__ = ["EXIT_INCOMPLETE", "app", "edition", "main", "service", "state", "subscribers"]
+__all__ = [
+    "EXIT_INCOMPLETE",
+    "app",
+    "edition",
+    "main",
+    "service",
+    "state",
+    "stats",
+    "subscribers",
+]
 
 # --------------------------------------------------------------------------- entry point
 

@@ -6,7 +6,7 @@ import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -47,7 +47,7 @@ state = _State()
 DateOption = Annotated[
     str | None,
     typer.Option(
-        "--date", "-d", help="Newsletter date: YYYY-MM-DD, today or tomorrow [default: today]."
+        "--date", "-d", help="Newsletter date: YYYY-MM-DD, today or tomorrow \\[default: today]."
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
@@ -61,7 +61,7 @@ def _options(
             "--config",
             "-c",
             help="YAML config file "
-            "[default: $DIGEST_CONFIG, else ./config.yaml, else embedded defaults].",
+            "\\[default: $DIGEST_CONFIG, else ./config.yaml, else embedded defaults].",
             dir_okay=False,
         ),
     ] = None,
@@ -96,5 +96,11 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
 def print_json(data: Any) -> None:
-    out.print_json(json.dumps(data, default=str, ensure_ascii=False))
+    out.print_json(json.dumps(data, default=_json_default, ensure_ascii=False))

@@ -58,12 +58,19 @@ def _serve(port: int | None, host: str | None, newsletter_date: str | None, path
     bind_port = port or cfg.web.port
     out.print(f"Serving on http://{bind_host}:{bind_port}{path} (Ctrl-C to stop)")
     uvicorn.run(
-        web_app, host=bind_host, port=bind_port, log_level="info" if state.verbose else "warning"
+        web_app,
+        host=bind_host,
+        port=bind_port,
+        log_level="info" if state.verbose else "warning",
+        # Behind a reverse proxy: take the client's address (sign-up consent
+        # record, rate limit) and scheme from X-Forwarded-* of trusted proxies only.
+        proxy_headers=True,
+        forwarded_allow_ips=cfg.web.forwarded_allow_ips,
     )
 
 
-PortOption = Annotated[int | None, typer.Option("--port", "-p", help="Port [default: web.port].")]
-HostOption = Annotated[str | None, typer.Option("--host", help="Interface [default: web.host].")]
+PortOption = Annotated[int | None, typer.Option("--port", "-p", help="Port \\[default: web.port].")]
+HostOption = Annotated[str | None, typer.Option("--host", help="Interface \\[default: web.host].")]
 
 
 @app.command("preview")

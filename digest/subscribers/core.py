@@ -1,12 +1,10 @@
-"""Subscriber management: add, import, list, remove. The CLI is a thin layer over this."""
+"""Subscriber services: checks, add, list, status changes, preferences, remove."""
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -15,7 +13,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from digest.errors import InputError
-from digest.store.models import Delivery, Subscriber, SubscriberEvent, SubscriberStatus
+from digest.store.models import (
+    Delivery,
+    ProviderEvent,
+    Subscriber,
+    SubscriberEvent,
+    SubscriberStatus,
+)
 
 LANGUAGES = ("de", "en")
 
@@ -160,82 +164,22 @@ def add(
     return existing, "updated" if changed else "unchanged"
 
 
-@dataclass(frozen=True)
-class ImportProblem:
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"line {self.line}: {self.message}"
-
-
-@dataclass
-class ImportReport:
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    # Unsubscribed or bounced addresses in the file: left suppressed, never re-activated.
-    suppressed: int = 0
-    problems: list[ImportProblem] = field(default_factory=list)
-
-
-def import_csv(
-    session: Session, path: Path, *, now: datetime, source: str = "import"
-) -> ImportReport:
-    """Import a CSV with an ``email`` column (and optional name, language, timezone).
-
-    Bad rows are reported with their line number; the others are imported.
-    An import never re-activates an address that unsubscribed or bounced.
-    """
+def check_status(status: str | None) -> SubscriberStatus | None:
+    """A status name (any case), or None when empty; InputError lists the valid ones."""
+    if status is None or status.strip() == "":
+        return None
     try:
-        handle = path.open(encoding="utf-8-sig", newline="")
-    except OSError as err:
-        raise InputError(f"cannot read {path}: {err.strerror}") from None
-    report = ImportReport()
-    with handle:
-        reader = csv.DictReader(handle)
-        columns = [c.strip().lower() for c in reader.fieldnames or []]
-        if "email" not in columns:
-            raise InputError(f"{path}: the first line must be a header with an 'email' column")
-        for row in reader:
-            line = reader.line_num
-            values = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
-            if not any(values.values()):
-                continue
-            try:
-                with session.begin_nested():
-                    _, outcome = add(
-                        session,
-                        values.get("email", ""),
-                        now=now,
-                        name=values.get("name") or None,
-                        language=values.get("language") or None,
-                        timezone=values.get("timezone") or None,
-                        source=source,
-                    )
-            except InputError as err:
-                existing = _suppressed(session, values.get("email", ""))
-                if existing:
-                    report.suppressed += 1
-                else:
-                    report.problems.append(ImportProblem(line, err.message))
-                continue
-            setattr(report, outcome, getattr(report, outcome) + 1)
-    return report
-
-
-def _suppressed(session: Session, email: str) -> bool:
-    try:
-        subscriber = find(session, email)
-    except InputError:
-        return False
-    return subscriber is not None and subscriber.status != SubscriberStatus.ACTIVE
+        return SubscriberStatus(status.strip().lower())
+    except ValueError:
+        names = ", ".join(s.value for s in SubscriberStatus)
+        raise InputError(f"status {status!r} is unknown (use one of: {names})") from None
 
 
 def list_all(session: Session, *, status: str | None = None) -> Sequence[Subscriber]:
     query = select(Subscriber).order_by(Subscriber.email)
-    if status:
-        query = query.where(Subscriber.status == status)
+    wanted = check_status(status)
+    if wanted is not None:
+        query = query.where(Subscriber.status == wanted)
     return session.scalars(query).all()
 
 
@@ -358,16 +302,26 @@ def update_preferences(
 
 
 def remove(session: Session, email: str, *, now: datetime, purge: bool = False) -> Subscriber:
-    """Unsubscribe an address; with ``purge``, delete it and its delivery history.
+    """Unsubscribe an address; with ``purge``, erase it with everything kept about it.
 
     Unsubscribing keeps the address as a suppression so a later import cannot add
-    it back by accident; purging is for erasure requests.
+    it back by accident; purging is for erasure requests: the subscriber, their
+    history, their deliveries and the provider events that name them are deleted.
     """
     subscriber = find(session, email)
     if subscriber is None:
         raise InputError(f"{normalize_email(email)} is not a subscriber")
     if purge:
         session.execute(delete(Delivery).where(Delivery.subscriber_id == subscriber.id))
+        session.execute(
+            delete(SubscriberEvent).where(SubscriberEvent.subscriber_id == subscriber.id)
+        )
+        session.execute(
+            delete(ProviderEvent).where(
+                (ProviderEvent.subscriber_id == subscriber.id)
+                | (ProviderEvent.email == subscriber.email)
+            )
+        )
         session.delete(subscriber)
     else:
         unsubscribe(session, subscriber, now=now, reason="removed by operator")
