@@ -243,6 +243,19 @@ class SendGridSettings(_Section):
         "https://api.sendgrid.com", description="Base URL of the SendGrid v3 API."
     )
     timeout: Duration = Field(timedelta(seconds=30), description="Timeout of one API request.")
+    batch_size: int = Field(
+        1000,
+        ge=1,
+        le=1000,
+        description="Recipients per /v3/mail/send request (SendGrid's most: 1000).",
+    )
+    concurrency: int = Field(4, ge=1, le=32, description="Requests in flight at once.")
+    asm_group_id: int | None = Field(
+        None, description="Unsubscribe group (ASM) id attached to every message."
+    )
+    sandbox: bool = Field(
+        False, description="Sandbox mode: SendGrid validates every request but delivers nothing."
+    )
     categories: list[str] = Field(
         default_factory=lambda: ["digest"], description="Categories attached to every message."
     )
@@ -288,6 +301,11 @@ class DeliverySettings(_Section):
     outbox_dir: Path = Field(Path("var/outbox"), description="Folder for the outbox backend.")
     unsubscribe_mailto: str | None = Field(
         None, description="Optional address added as a mailto: in List-Unsubscribe."
+    )
+    retry_deadline: Duration = Field(
+        timedelta(minutes=10),
+        description="How long a batch is retried (rate limits, server errors) before it is "
+        "left for the next run.",
     )
     sendgrid: SendGridSettings = Field(default_factory=SendGridSettings)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)

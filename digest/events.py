@@ -24,13 +24,20 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from digest import subscribers
 from digest.errors import InputError
-from digest.store.models import Edition, ProviderEvent, Subscriber, SubscriberStatus
+from digest.store.models import (
+    Delivery,
+    DeliveryStatus,
+    Edition,
+    ProviderEvent,
+    Subscriber,
+    SubscriberStatus,
+)
 
 log = logging.getLogger(__name__)
 
@@ -324,6 +331,23 @@ def _apply(session: Session, event: ParsedEvent, subscriber: Subscriber, *, now:
     return changed
 
 
+def _settle_uncertain(
+    session: Session, edition_id: int, subscriber_id: int, *, now: datetime
+) -> None:
+    # Any event about this edition and subscriber proves the request reached
+    # the provider: an uncertain ledger row is resolved as accepted, and the
+    # send loop will not ask the operator about it.
+    session.execute(
+        update(Delivery)
+        .where(
+            Delivery.edition_id == edition_id,
+            Delivery.subscriber_id == subscriber_id,
+            Delivery.status == DeliveryStatus.UNCERTAIN,
+        )
+        .values(status=DeliveryStatus.ACCEPTED, error=None, updated_at=now)
+    )
+
+
 def _store_once(
     session: Session,
     row: ProviderEvent,
@@ -345,6 +369,8 @@ def _store_once(
         with session.begin_nested():
             session.add(row)
             session.flush()
+            if row.edition_id is not None and row.subscriber_id is not None:
+                _settle_uncertain(session, row.edition_id, row.subscriber_id, now=now)
             return _apply(session, event, subscriber, now=now) if subscriber else False
     except IntegrityError:
         exists = session.scalar(

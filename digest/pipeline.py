@@ -17,6 +17,7 @@ from digest import editions
 from digest.config import Settings, ensure_secret_key
 from digest.delivery import get_backend
 from digest.delivery.base import Backend
+from digest.delivery.ledger import Resolution
 from digest.delivery.send import Progress, SendReport, deliver
 from digest.editions import EditionPlan
 from digest.errors import EditionError, InputError
@@ -151,6 +152,7 @@ def send(
     backend: Backend | None = None,
     dry_run: bool = False,
     progress: Progress | None = None,
+    resolve_uncertain: Resolution | None = None,
 ) -> SendReport:
     """Freeze the date's edition (if not yet) and deliver it to whoever lacks it."""
     now = clock()
@@ -183,12 +185,19 @@ def send(
     with db.session() as session:
         edition = editions.freeze(session, settings, current.plan, variants, now=now)
         edition_id = edition.id
+    backend = backend or get_backend(settings)
+    # Only a provider that takes many recipients per request gains from more
+    # requests in flight; one-by-one backends keep a single connection.
+    concurrency = settings.delivery.sendgrid.concurrency if backend.max_batch_size > 1 else 1
     return deliver(
         db,
         settings,
         edition_id,
-        backend or get_backend(settings),
+        backend,
         signer=signer_for(settings),
         clock=clock,
         progress=progress,
+        batch_size=settings.delivery.sendgrid.batch_size,
+        concurrency=concurrency,
+        resolve_uncertain=resolve_uncertain,
     )

@@ -1,10 +1,10 @@
 """Edition statistics: what the delivery ledger and the provider's events say about one edition.
 
-The ledger gives what we sent (sent, failed, and uncertain: still "sending", so
-possibly received). The provider events give what happened next; each is
-counted once per subscriber however often the provider reported it (opens and
-clicks repeat, webhooks retry). Events that matched no subscriber are left out
-of those counts, as elsewhere.
+The ledger gives what we sent (sent means accepted by the provider; failed;
+uncertain: the request may or may not have reached it). The provider events
+give what happened next; each is counted once per subscriber however often
+the provider reported it (opens and clicks repeat, webhooks retry). Events
+that matched no subscriber are left out of those counts, as elsewhere.
 """
 
 from __future__ import annotations
@@ -135,9 +135,9 @@ def edition_stats(
         newsletter_date=edition.newsletter_date,
         status=edition.status,
         sent_at=edition.sent_at,
-        sent=ledger.get(DeliveryStatus.SENT, 0),
+        sent=ledger.get(DeliveryStatus.ACCEPTED, 0),
         failed=ledger.get(DeliveryStatus.FAILED, 0),
-        uncertain=ledger.get(DeliveryStatus.SENDING, 0),
+        uncertain=ledger.get(DeliveryStatus.UNCERTAIN, 0),
         delivered=events.get("delivered", 0),
         opened=events.get("opened", 0),
         clicked=events.get("clicked", 0),

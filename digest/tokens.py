@@ -7,11 +7,14 @@ purpose, so a preferences token cannot unsubscribe someone else or another list.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cached_property
 from typing import Literal
 
-from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
+from itsdangerous import BadSignature, Signer, URLSafeTimedSerializer
 
 Purpose = Literal["unsubscribe", "preferences", "confirm", "form"]
 
@@ -21,22 +24,32 @@ class TokenSigner:
     secret: str
     list_id: str
 
-    def _serializer(self, purpose: Purpose) -> URLSafeSerializer:
-        return URLSafeSerializer(self.secret, salt=f"digest.{purpose}")
+    @cached_property
+    def _signers(self) -> dict[str, Signer]:
+        # One key per purpose and list, derived once: signing is then a single
+        # HMAC (a few microseconds), which matters at a million links per edition.
+        def signer(purpose: str) -> Signer:
+            key = hmac.new(
+                self.secret.encode(), f"digest.{purpose}.{self.list_id}".encode(), hashlib.sha256
+            ).digest()
+            return Signer(key, key_derivation="none", digest_method=hashlib.sha256)
+
+        return {purpose: signer(purpose) for purpose in ("unsubscribe", "preferences")}
 
     def sign(self, subscriber_id: int, purpose: Purpose) -> str:
-        return str(self._serializer(purpose).dumps({"s": subscriber_id, "l": self.list_id}))
+        """A token like ``42.<signature>`` for a link that never expires."""
+        return self._signers[purpose].sign(str(subscriber_id)).decode()
 
     def verify(self, token: str, purpose: Purpose) -> int | None:
         """The subscriber id, or None for a forged, altered or foreign token."""
+        signer = self._signers.get(purpose)
+        if signer is None:
+            return None
         try:
-            data = self._serializer(purpose).loads(token)
-        except BadSignature:
+            value = signer.unsign(token).decode()
+        except (BadSignature, UnicodeError, ValueError):
             return None
-        if not isinstance(data, dict) or data.get("l") != self.list_id:
-            return None
-        subscriber = data.get("s")
-        return subscriber if isinstance(subscriber, int) else None
+        return int(value) if value.isdigit() else None
 
     # Confirmation links and form tokens do expire: an old confirmation link
     # must not turn into consent weeks later.

@@ -90,6 +90,13 @@ def test_demo_then_rank_render_send_again(run, tmp_path: Path) -> None:  # type:
     assert again.code == 0
     assert "Nothing to send: all 3 active subscriber(s) already have this edition." in again.out
 
+    status = run("status", "--json")
+    assert status.code == 0
+    counts = json.loads(status.out)["counts"]
+    assert counts["accepted"] == 3 and counts["pending"] == counts["uncertain"] == 0
+    assert run("send", "--resolve-uncertain", "maybe").code == 2  # usage error from the parser
+    assert run("send", "--resolve-uncertain", "skip").code == 0
+
     ranked = run("rank", "--json")
     data = json.loads(ranked.out)
     assert data["frozen"] is True and len(data["items"]) == 12

@@ -315,3 +315,34 @@ def test_epoch_timestamp_is_aware_utc() -> None:
     event = parse_event(raw("open", timestamp=0), now=NOW)
     assert event is not None
     assert event.occurred_at == datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def test_an_event_resolves_an_uncertain_delivery(db: Database) -> None:
+    from digest.store.models import Delivery, DeliveryStatus
+
+    with db.session() as session:
+        anna, _ = subscribers.add(session, "anna@example.com", now=NOW)
+        ben, _ = subscribers.add(session, "ben@example.com", now=NOW)
+        edition = Edition(newsletter_date=date(2026, 11, 25), status="sending", created_at=NOW)
+        session.add(edition)
+        session.flush()
+        for person in (anna, ben):
+            session.add(
+                Delivery(
+                    edition_id=edition.id,
+                    subscriber_id=person.id,
+                    status=DeliveryStatus.UNCERTAIN,
+                    backend="sendgrid",
+                    attempts=1,
+                    created_at=NOW,
+                    updated_at=NOW,
+                )
+            )
+        ids = {"edition_id": str(edition.id), "edition_date": "2026-11-25"}
+    processed = raw("processed", "e-77", subscriber_id=str(anna.id), **ids)
+    with db.session() as session:
+        events.record_events(session, [parse_event(processed, now=NOW)], now=NOW)  # type: ignore[list-item]
+    with db.session() as session:
+        states = {row.subscriber_id: row.status for row in session.scalars(select(Delivery))}
+    # Anna's request reached SendGrid; nothing is known about Ben's.
+    assert states == {anna.id: DeliveryStatus.ACCEPTED, ben.id: DeliveryStatus.UNCERTAIN}

@@ -275,7 +275,7 @@ def test_failures_are_retried_and_uncertain_ones_never_resent(
         }
     )
     first = pipeline.send(db, e2e_settings, today, clock=fixed_clock(), backend=backend)
-    assert (first.sent, first.failed, first.uncertain) == (1, 1, 1)
+    assert (first.sent, first.failed, first.pending, first.uncertain) == (1, 0, 1, 1)
     assert not first.complete
     with db.session() as session:
         edition = editions.get(session, today)
@@ -285,9 +285,9 @@ def test_failures_are_retried_and_uncertain_ones_never_resent(
             for row in session.query(Delivery).filter(Delivery.edition_id == edition.id)
         }
     assert sorted(rows.values()) == [
-        DeliveryStatus.FAILED,
-        DeliveryStatus.SENDING,
-        DeliveryStatus.SENT,
+        DeliveryStatus.ACCEPTED,
+        DeliveryStatus.PENDING,
+        DeliveryStatus.UNCERTAIN,
     ]
 
     healed = FlakyBackend({})
@@ -295,6 +295,43 @@ def test_failures_are_retried_and_uncertain_ones_never_resent(
     assert [m.to_email for m in healed.accepted] == ["ben@example.org"]
     assert (second.sent, second.already_sent, second.uncertain) == (1, 1, 1)
     assert not second.complete
+
+    # The operator decides about the uncertain one: resend it.
+    third = pipeline.send(
+        db, e2e_settings, today, clock=fixed_clock(), backend=healed, resolve_uncertain="resend"
+    )
+    assert [m.to_email for m in healed.accepted] == ["ben@example.org", "karl.muster@example.net"]
+    assert (third.sent, third.resolved, third.uncertain) == (1, 1, 0)
+    assert third.complete
+
+
+def test_permanent_refusals_are_final_and_skip_resolves_uncertain(
+    db: Database, e2e_settings: Settings, tmp_path: Path
+) -> None:
+    load_samples(db, e2e_settings, tmp_path)
+    today = editions.local_date(NOW, e2e_settings)
+    backend = FlakyBackend(
+        {
+            "ben@example.org": DeliveryError("550 no such mailbox", permanent=True),
+            "karl.muster@example.net": DeliveryError("timed out", uncertain=True),
+        }
+    )
+    first = pipeline.send(db, e2e_settings, today, clock=fixed_clock(), backend=backend)
+    assert (first.sent, first.failed, first.uncertain) == (1, 1, 1)
+    assert any("550 no such mailbox" in error for error in first.errors)
+    skipped = pipeline.send(
+        db,
+        e2e_settings,
+        today,
+        clock=fixed_clock(),
+        backend=FlakyBackend({}),
+        resolve_uncertain="skip",
+    )
+    assert (skipped.sent, skipped.resolved) == (0, 1)
+    assert skipped.complete
+    with db.session() as session:
+        edition = editions.get(session, today)
+        assert edition is not None and edition.status == EditionStatus.SENT
 
 
 def test_refused_credentials_stop_the_send(
@@ -312,8 +349,8 @@ def test_refused_credentials_stop_the_send(
         pipeline.send(db, e2e_settings, today, clock=fixed_clock(), backend=backend)
     with db.session() as session:
         statuses = [row.status for row in session.query(Delivery)]
-    # Stopped after the first refusal; nothing is recorded as sent.
-    assert statuses == [DeliveryStatus.FAILED]
+    # Stopped at the first refusal: everyone still pending for the next run.
+    assert statuses == [DeliveryStatus.PENDING] * 3
 
 
 def test_empty_window_is_a_clear_error(db: Database, e2e_settings: Settings) -> None:

@@ -30,7 +30,7 @@ def _edition(db: Database) -> tuple[int, int]:
         session.add_all([older, edition])
         session.flush()
         for person, status in zip(
-            people, ["sent", "sent", "sent", "failed", "sending"], strict=True
+            people, ["accepted", "accepted", "accepted", "failed", "uncertain"], strict=True
         ):
             session.add(
                 Delivery(
@@ -47,7 +47,7 @@ def _edition(db: Database) -> tuple[int, int]:
             Delivery(
                 edition_id=older.id,
                 subscriber_id=people[0].id,
-                status="sent",
+                status="accepted",
                 backend="sendgrid",
                 attempts=1,
                 created_at=NOW,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from digest import editions, ingest, pipeline
+from digest import editions, ingest, pipeline, stats
 from digest.cli.common import (
     EXIT_INCOMPLETE,
     DateOption,
@@ -24,6 +25,8 @@ from digest.cli.common import (
     settings,
 )
 from digest.config import Settings
+from digest.delivery import ledger
+from digest.delivery.ledger import Resolution
 from digest.delivery.send import SendReport
 
 # --------------------------------------------------------------------------- ingest
@@ -162,27 +165,46 @@ def render_command(
 # --------------------------------------------------------------------------- send
 
 
+class ResolveChoice(StrEnum):
+    resend = "resend"
+    skip = "skip"
+
+
 @app.command("send")
 def send_command(
     date_: DateOption = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would be sent; send and record nothing.")
     ] = False,
+    resolve_uncertain: Annotated[
+        ResolveChoice | None,
+        typer.Option(
+            "--resolve-uncertain",
+            help="Decide about recipients whose email may or may not have gone out: "
+            "resend them, or skip them for this edition.",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Send an edition to every active subscriber who does not have it yet.
 
-    Running it again for the same edition sends nothing and says so. Exit code 0
-    when everyone has it, 3 when some recipients failed (run again to retry) or
-    are uncertain.
+    Safe to run again at any time, also after a crash: recipients who have the
+    edition are never sent to again, the rest are sent. Exit code 0 when nothing
+    is left, 3 when recipients are left (pending: run again; uncertain: decide
+    with --resolve-uncertain), 1 on an error.
 
     Example: digest send --date 2026-11-25
     """
     cfg = settings()
     newsletter_date = pipeline.resolve_date(date_, cfg, now())
+    resolve: Resolution | None = None
+    if resolve_uncertain is not None:
+        resolve = "resend" if resolve_uncertain is ResolveChoice.resend else "skip"
     with database() as db:
         if as_json or not out.is_terminal:
-            report = pipeline.send(db, cfg, newsletter_date, dry_run=dry_run)
+            report = pipeline.send(
+                db, cfg, newsletter_date, dry_run=dry_run, resolve_uncertain=resolve
+            )
         else:
             with Progress(
                 TextColumn("Sending"),
@@ -197,6 +219,7 @@ def send_command(
                     cfg,
                     newsletter_date,
                     dry_run=dry_run,
+                    resolve_uncertain=resolve,
                     progress=lambda done, total: bar.update(task, completed=done, total=total),
                 )
     if as_json:
@@ -204,6 +227,54 @@ def send_command(
     else:
         print_send(report, cfg)
     if not report.complete:
+        raise typer.Exit(EXIT_INCOMPLETE)
+
+
+@app.command("status")
+def status_command(
+    edition: Annotated[
+        str | None,
+        typer.Argument(help="Edition date (YYYY-MM-DD) or id \\[default: the latest edition]."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show how many recipients of an edition are in each delivery state.
+
+    pending: still to send; in_flight: being sent right now; accepted: taken by the
+    provider; failed: refused for good; uncertain: may or may not have arrived
+    (decide with `digest send --resolve-uncertain`); suppressed: left the list
+    before it reached them. Exit code 3 while anything is pending or uncertain.
+
+    Example: digest status 2026-11-25
+    """
+    with database() as db:
+        with db.session() as session:
+            found = stats.find_edition(session, edition)
+            if found is None:
+                out.print(
+                    "No editions yet: `digest send` (or `digest demo`) creates the first one."
+                )
+                return
+            edition_id, day, state = found.id, found.newsletter_date, found.status
+        counts = ledger.counts(db, edition_id)
+    left = counts["pending"] + counts["uncertain"] + counts["in_flight"]
+    if as_json:
+        print_json(
+            {"edition_id": edition_id, "date": day.isoformat(), "status": state, "counts": counts}
+        )
+    else:
+        table = Table(title=f"Edition {day} (id {edition_id}): {state}")
+        table.add_column("state")
+        table.add_column("recipients", justify="right")
+        for name, count in counts.items():
+            table.add_row(name, str(count))
+        out.print(table)
+        if counts["uncertain"]:
+            out.print(
+                f"{counts['uncertain']} uncertain: `digest send --date {day} "
+                "--resolve-uncertain resend` sends them again, `... skip` gives them up."
+            )
+    if left:
         raise typer.Exit(EXIT_INCOMPLETE)
 
 
@@ -218,7 +289,13 @@ def print_send(report: SendReport, cfg: Settings, *, where: bool = True) -> None
             "nothing sent or recorded."
         )
         return
-    if report.sent == 0 and report.failed == 0 and report.uncertain == 0 and report.waiting == 0:
+    if (
+        report.sent == 0
+        and report.failed == 0
+        and report.pending == 0
+        and report.uncertain == 0
+        and report.waiting == 0
+    ):
         out.print(
             f"Nothing to send: all {report.already_sent} active subscriber(s) "
             "already have this edition."
@@ -226,7 +303,7 @@ def print_send(report: SendReport, cfg: Settings, *, where: bool = True) -> None
         return
     out.print(
         f"Sent {report.sent} via {cfg.delivery.backend}; {report.already_sent} already had it; "
-        f"{report.failed} failed; {report.skipped} skipped."
+        f"{report.failed} failed; {report.pending} left; {report.skipped} skipped."
     )
     if where and cfg.delivery.backend == "outbox" and report.sent:
         out.print(f"Emails are in {cfg.outbox_dir / report.newsletter_date.isoformat()}")
@@ -235,10 +312,19 @@ def print_send(report: SendReport, cfg: Settings, *, where: bool = True) -> None
             f"{report.waiting} subscriber(s) chose a later delivery time: `digest run` sends "
             "to them at that time (or run `digest send` again then)."
         )
+    if report.resolved:
+        out.print(f"{report.resolved} uncertain recipient(s) resolved.")
     if report.failed:
-        out.print("Run `digest send` again to retry the failed recipients.")
+        out.print(f"{report.failed} refused for good (see above); they are not retried.")
+    if report.pending:
+        out.print(
+            f"{report.pending} could not be sent now (see above); run `digest send` again "
+            "to send them."
+        )
     if report.uncertain:
         out.print(
             f"{report.uncertain} recipient(s) may or may not have the email (an earlier run "
-            "stopped, or the provider did not answer); they are not resent automatically."
+            "stopped, or the provider did not answer). They are not resent automatically: "
+            "provider events resolve them, or decide with `digest send --resolve-uncertain "
+            "resend|skip`."
         )

@@ -1,18 +1,14 @@
-"""From a rendered edition and a subscriber to one OutgoingMessage.
+"""What differs per recipient: the signed links and the list headers.
 
-Everything per recipient is decided here: the signed links, the personalized
-parts, the unsubscribe headers (RFC 2369 and RFC 8058 one-click), the ids that
-come back in provider events, and a deterministic Message-ID.
+The unsubscribe headers follow RFC 2369 and RFC 8058 (one-click). The send
+loop (digest.delivery.send) puts these into each batch recipient.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
 
 from digest.config import Settings
-from digest.delivery.base import OutgoingMessage
-from digest.render import Personalization, RenderedEdition, personalize
 from digest.tokens import TokenSigner
 
 
@@ -45,53 +41,3 @@ def list_headers(settings: Settings, links: Links) -> dict[str, str]:
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         "List-Id": f"{newsletter.name} <{newsletter.list_slug}.{sender_domain(settings)}>",
     }
-
-
-@dataclass(frozen=True)
-class Recipient:
-    id: int
-    email: str
-    name: str | None
-    language: str | None = None
-
-
-def compose(
-    settings: Settings,
-    signer: TokenSigner,
-    rendered: RenderedEdition,
-    recipient: Recipient,
-    *,
-    edition_id: int,
-    newsletter_date: date,
-    now: datetime,
-) -> OutgoingMessage:
-    links = links_for(settings, signer, recipient.id)
-    personal = personalize(
-        rendered,
-        Personalization(
-            email=recipient.email,
-            name=recipient.name,
-            unsubscribe_url=links.unsubscribe,
-            preferences_url=links.preferences,
-        ),
-    )
-    newsletter = settings.newsletter
-    return OutgoingMessage(
-        to_email=recipient.email,
-        to_name=recipient.name,
-        from_email=newsletter.from_email,
-        from_name=newsletter.sender_name,
-        reply_to=newsletter.reply_to,
-        subject=personal.subject,
-        text=personal.text,
-        html=personal.html,
-        message_id=f"<digest.{newsletter_date.isoformat()}.{recipient.id}@{sender_domain(settings)}>",
-        date=now,
-        headers=list_headers(settings, links),
-        custom_args={
-            "edition_id": str(edition_id),
-            "edition_date": newsletter_date.isoformat(),
-            "subscriber_id": str(recipient.id),
-        },
-        categories=tuple(settings.delivery.sendgrid.categories),
-    )

@@ -83,15 +83,25 @@ class EditionStatus(StrEnum):
     DRAFT = "draft"
     SENDING = "sending"
     SENT = "sent"
+    # A scheduled send that the operator cancelled with `digest cancel`.
+    CANCELLED = "cancelled"
 
 
 class DeliveryStatus(StrEnum):
-    # Written before the message leaves: if the process dies here we cannot know
-    # whether the provider got it, so it is never resent blindly.
-    SENDING = "sending"
-    SENT = "sent"
-    # The provider refused it or could not be reached; the next send retries.
+    """Where one recipient of one edition stands. See digest.delivery.send."""
+
+    # To be sent (again: a batch that could not reach the provider comes back here).
+    PENDING = "pending"
+    # Its batch was recorded and the request is leaving or has left.
+    IN_FLIGHT = "in_flight"
+    # The provider (or the outbox, the SMTP server) took it.
+    ACCEPTED = "accepted"
+    # Refused for good (bad address, rejected content, skipped by the operator).
     FAILED = "failed"
+    # The request may or may not have reached the provider: never resent blindly.
+    UNCERTAIN = "uncertain"
+    # Unsubscribed, bounced or complained after the edition was queued for them.
+    SUPPRESSED = "suppressed"
 
 
 class Article(Base):
@@ -209,6 +219,13 @@ class Edition(Base):
     sent_at: Mapped[datetime | None]
     language: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime]
+    # Who is sending it right now ("host:pid") and until when that claim holds,
+    # so two `digest send` runs never work on one edition at once.
+    lease_owner: Mapped[str | None] = mapped_column(String(200))
+    lease_until: Mapped[datetime | None]
+    # A send scheduled at the provider (SendGrid send_at under a batch id).
+    send_at: Mapped[datetime | None]
+    provider_batch_id: Mapped[str | None] = mapped_column(String(200))
 
     items: Mapped[list[EditionItem]] = relationship(
         back_populates="edition", order_by="EditionItem.position", cascade="all, delete-orphan"
@@ -254,6 +271,25 @@ class EditionItem(Base):
     edition: Mapped[Edition] = relationship(back_populates="items")
 
 
+class DeliveryBatch(Base):
+    """One request to the provider (or, for one-by-one backends, one group of messages)."""
+
+    __tablename__ = "delivery_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition_id: Mapped[int] = mapped_column(
+        ForeignKey("editions.id", ondelete="CASCADE"), index=True
+    )
+    backend: Mapped[str] = mapped_column(String(20))
+    # in_flight, done (every recipient settled), uncertain
+    status: Mapped[str] = mapped_column(String(20))
+    size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    settled_at: Mapped[datetime | None]
+    provider_message_id: Mapped[str | None] = mapped_column(String(200))
+    error: Mapped[str | None] = mapped_column(Text)
+
+
 class Delivery(Base):
     """The ledger: at most one row per edition and subscriber."""
 
@@ -266,6 +302,9 @@ class Delivery(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id", ondelete="CASCADE"))
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    batch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("delivery_batches.id", ondelete="SET NULL"), index=True
+    )
     status: Mapped[str] = mapped_column(String(20))
     backend: Mapped[str] = mapped_column(String(20))
     provider_message_id: Mapped[str | None] = mapped_column(String(200))
