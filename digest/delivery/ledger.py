@@ -274,9 +274,31 @@ def suppress(db: Database, delivery_ids: Sequence[int], now: datetime) -> None:
 
 def claim(
     db: Database, edition_id: int, backend: str, delivery_ids: Sequence[int], now: datetime
-) -> tuple[int, set[int]]:
-    """Record the batch before its request leaves; return (batch id, the rows claimed)."""
+) -> tuple[int, set[int], int]:
+    """Record the batch before its request leaves.
+
+    Returns (batch id, the rows claimed, how many were suppressed instead). The
+    subscriber's status is checked in the same transaction, so someone who
+    left a moment ago is not sent to, even in an edition already going out.
+    """
+    left = exists().where(
+        Subscriber.id == Delivery.subscriber_id, Subscriber.status != SubscriberStatus.ACTIVE
+    )
     with db.session() as session:
+        suppressed = _rowcount(
+            session.execute(
+                update(Delivery)
+                .where(
+                    Delivery.id.in_(delivery_ids), Delivery.status == DeliveryStatus.PENDING, left
+                )
+                .values(
+                    status=DeliveryStatus.SUPPRESSED,
+                    error="unsubscribed, bounced or complained before it was sent",
+                    updated_at=now,
+                )
+                .execution_options(synchronize_session=False)
+            )
+        )
         batch = DeliveryBatch(
             edition_id=edition_id,
             backend=backend,
@@ -304,7 +326,7 @@ def claim(
             )
         )
         batch.size = len(claimed)
-        return batch.id, claimed
+        return batch.id, claimed, suppressed
 
 
 def settle(

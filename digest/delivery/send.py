@@ -282,9 +282,11 @@ def _run_batches(
                     collect(in_flight.popleft())
                 if stop is not None:
                     break
-                batch_id, claimed = ledger.claim(
+                batch_id, claimed, suppressed = ledger.claim(
                     db, edition_id, backend.name, [row.delivery_id for row in rows], clock()
                 )
+                report.skipped += suppressed
+                handled += suppressed
                 batch = Batch(
                     rendered=variants[key],
                     recipients=[
