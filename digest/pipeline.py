@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import CursorResult, func, select, update
 
 from digest import editions
 from digest.config import Settings, ensure_secret_key
-from digest.delivery import get_backend
+from digest.delivery import get_backend, scheduled_sendgrid
 from digest.delivery.base import Backend
 from digest.delivery.ledger import Resolution
 from digest.delivery.send import Progress, SendReport, deliver
@@ -23,7 +24,14 @@ from digest.editions import EditionPlan
 from digest.errors import EditionError, InputError
 from digest.render import Personalization, RenderedEdition, Renderer, personalize
 from digest.store.db import Database
-from digest.store.models import Subscriber, SubscriberStatus
+from digest.store.models import (
+    Delivery,
+    DeliveryStatus,
+    Edition,
+    EditionStatus,
+    Subscriber,
+    SubscriberStatus,
+)
 from digest.subscribers import LANGUAGES
 from digest.tokens import TokenSigner
 
@@ -133,6 +141,96 @@ def preview_personalized(settings: Settings, rendered: RenderedEdition) -> Rende
     )
 
 
+MAX_SCHEDULE = timedelta(hours=72)
+
+
+def _check_schedule(settings: Settings, send_at: datetime, now: datetime) -> datetime:
+    """``--at`` checked before anything is frozen or sent; returned aware."""
+    if settings.delivery.backend != "sendgrid":
+        raise InputError(
+            "--at needs delivery.backend sendgrid: SendGrid holds scheduled messages",
+            hint="without it, let `digest run` send at schedule.send_time",
+        )
+    if send_at.tzinfo is None:
+        send_at = send_at.replace(tzinfo=settings.newsletter.tz)
+    if not now < send_at <= now + MAX_SCHEDULE:
+        raise InputError(
+            f"--at {send_at.isoformat(timespec='minutes')} must be in the next 72 hours "
+            "(SendGrid holds messages at most that long)"
+        )
+    return send_at
+
+
+def _scheduled_backend(
+    db: Database,
+    settings: Settings,
+    edition_id: int,
+    send_at: datetime | None,
+    scheduled: tuple[datetime | None, str | None],
+    now: datetime,
+) -> Backend:
+    """The backend for a scheduled send; the first run creates and stores the batch id.
+
+    A resumed run keeps the stored time and batch id, so every message of the
+    edition is held until the same moment and one `digest cancel` stops them all.
+    """
+    from digest.delivery.sendgrid import create_batch_id
+
+    stored_at, batch_id = scheduled
+    if stored_at is not None and batch_id is not None:
+        if send_at is not None and send_at != stored_at:
+            raise InputError(
+                f"this edition is already scheduled for {stored_at:%Y-%m-%d %H:%M} UTC",
+                hint="cancel it with `digest cancel` first, or resume without --at",
+            )
+        return scheduled_sendgrid(settings, send_at=stored_at, batch_id=batch_id)
+    assert send_at is not None
+    batch_id = create_batch_id(settings)
+    with db.session() as session:
+        edition = session.get(Edition, edition_id)
+        assert edition is not None
+        edition.send_at = send_at.astimezone(UTC)
+        edition.provider_batch_id = batch_id
+    return scheduled_sendgrid(settings, send_at=send_at.astimezone(UTC), batch_id=batch_id)
+
+
+def cancel(db: Database, settings: Settings, edition_id: int, *, now: datetime) -> int:
+    """Cancel an edition's scheduled send at SendGrid; return the recipients it held.
+
+    Their ledger rows become failed ("cancelled"), the edition `cancelled`.
+    """
+    from digest.delivery.sendgrid import cancel_scheduled
+
+    with db.session() as session:
+        edition = session.get(Edition, edition_id)
+        if edition is None:
+            raise EditionError(f"there is no edition with id {edition_id}")
+        if edition.provider_batch_id is None:
+            raise EditionError(
+                f"the edition of {edition.newsletter_date} has no scheduled send to cancel",
+                hint="only sends made with `digest send --at` can be cancelled",
+            )
+        batch_id = edition.provider_batch_id
+    cancel_scheduled(settings, batch_id)
+    with db.session() as session:
+        edition = session.get(Edition, edition_id)
+        assert edition is not None
+        edition.status = EditionStatus.CANCELLED
+        result = session.execute(
+            update(Delivery)
+            .where(
+                Delivery.edition_id == edition_id,
+                Delivery.status.in_([DeliveryStatus.ACCEPTED, DeliveryStatus.UNCERTAIN]),
+            )
+            .values(
+                status=DeliveryStatus.FAILED,
+                error=f"scheduled send cancelled by the operator (SendGrid batch {batch_id})",
+                updated_at=now,
+            )
+        )
+        return int(cast("CursorResult[Any]", result).rowcount)
+
+
 def _no_items(edition_plan: EditionPlan) -> EditionError:
     start = edition_plan.window_start.isoformat(timespec="minutes")
     end = edition_plan.cutoff.isoformat(timespec="minutes")
@@ -153,9 +251,16 @@ def send(
     dry_run: bool = False,
     progress: Progress | None = None,
     resolve_uncertain: Resolution | None = None,
+    send_at: datetime | None = None,
 ) -> SendReport:
-    """Freeze the date's edition (if not yet) and deliver it to whoever lacks it."""
+    """Freeze the date's edition (if not yet) and deliver it to whoever lacks it.
+
+    With ``send_at`` (SendGrid only) the messages are handed over now and held
+    by SendGrid until then, under one batch id that `digest cancel` can cancel.
+    """
     now = clock()
+    if send_at is not None:
+        send_at = _check_schedule(settings, send_at, now)
     current = draft(db, settings, newsletter_date, now)
     if not current.plan.items:
         raise _no_items(current.plan)
@@ -185,6 +290,9 @@ def send(
     with db.session() as session:
         edition = editions.freeze(session, settings, current.plan, variants, now=now)
         edition_id = edition.id
+        scheduled = (edition.send_at, edition.provider_batch_id)
+    if send_at is not None or scheduled[1] is not None:
+        backend = backend or _scheduled_backend(db, settings, edition_id, send_at, scheduled, now)
     backend = backend or get_backend(settings)
     # Only a provider that takes many recipients per request gains from more
     # requests in flight; one-by-one backends keep a single connection.

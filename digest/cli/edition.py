@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -28,6 +29,7 @@ from digest.config import Settings
 from digest.delivery import ledger
 from digest.delivery.ledger import Resolution
 from digest.delivery.send import SendReport
+from digest.errors import InputError
 
 # --------------------------------------------------------------------------- ingest
 
@@ -184,6 +186,14 @@ def send_command(
             "resend them, or skip them for this edition.",
         ),
     ] = None,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at",
+            help="SendGrid only: hand the messages over now and have SendGrid deliver them "
+            "at this time (YYYY-MM-DDTHH:MM in newsletter.timezone, at most 72 h ahead).",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Send an edition to every active subscriber who does not have it yet.
@@ -197,13 +207,19 @@ def send_command(
     """
     cfg = settings()
     newsletter_date = pipeline.resolve_date(date_, cfg, now())
+    send_at = _parse_at(at, cfg) if at else None
     resolve: Resolution | None = None
     if resolve_uncertain is not None:
         resolve = "resend" if resolve_uncertain is ResolveChoice.resend else "skip"
     with database() as db:
         if as_json or not out.is_terminal:
             report = pipeline.send(
-                db, cfg, newsletter_date, dry_run=dry_run, resolve_uncertain=resolve
+                db,
+                cfg,
+                newsletter_date,
+                dry_run=dry_run,
+                resolve_uncertain=resolve,
+                send_at=send_at,
             )
         else:
             with Progress(
@@ -220,6 +236,7 @@ def send_command(
                     newsletter_date,
                     dry_run=dry_run,
                     resolve_uncertain=resolve,
+                    send_at=send_at,
                     progress=lambda done, total: bar.update(task, completed=done, total=total),
                 )
     if as_json:
@@ -228,6 +245,33 @@ def send_command(
         print_send(report, cfg)
     if not report.complete:
         raise typer.Exit(EXIT_INCOMPLETE)
+
+
+def _parse_at(value: str, cfg: Settings) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"--at {value!r} is not a time like 2026-11-26T06:30") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=cfg.newsletter.tz)
+
+
+@app.command("cancel")
+def cancel_command(
+    edition: Annotated[str, typer.Argument(help="Edition date (YYYY-MM-DD) or id.")],
+) -> None:
+    """Cancel an edition's scheduled send at SendGrid (made with `digest send --at`).
+
+    SendGrid does not promise to stop messages less than 10 minutes before their time.
+
+    Example: digest cancel 2026-11-26
+    """
+    with database() as db:
+        with db.session() as session:
+            found = stats.find_edition(session, edition)
+            assert found is not None
+            edition_id, day = found.id, found.newsletter_date
+        held = pipeline.cancel(db, settings(), edition_id, now=now())
+    out.print(f"Edition {day}: scheduled send cancelled ({held} recipient(s) will not get it).")
 
 
 @app.command("status")

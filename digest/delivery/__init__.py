@@ -7,6 +7,7 @@ means one module with a ``Backend`` subclass and one entry in ``BACKENDS``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import TextIO
 
 from digest.config import Settings
@@ -40,6 +41,10 @@ def _sendgrid(settings: Settings, stream: TextIO | None) -> Backend:
         api_host=section.api_host,
         timeout=section.timeout.total_seconds(),
         categories=section.categories,
+        batch_size=section.batch_size,
+        asm_group_id=section.asm_group_id,
+        sandbox=section.sandbox,
+        retry_deadline=settings.delivery.retry_deadline.total_seconds(),
     )
 
 
@@ -63,6 +68,25 @@ BACKENDS: dict[str, BackendFactory] = {
     "sendgrid": _sendgrid,
     "smtp": _smtp,
 }
+
+
+def scheduled_sendgrid(settings: Settings, *, send_at: datetime, batch_id: str) -> Backend:
+    """The SendGrid backend for a send held by SendGrid until ``send_at`` (at most 72 h)."""
+    from digest.delivery.sendgrid import SendGridBackend
+
+    section = settings.delivery.sendgrid
+    return SendGridBackend(
+        api_key=settings.sendgrid_api_key,
+        api_host=section.api_host,
+        timeout=section.timeout.total_seconds(),
+        categories=section.categories,
+        batch_size=section.batch_size,
+        asm_group_id=section.asm_group_id,
+        sandbox=section.sandbox,
+        retry_deadline=settings.delivery.retry_deadline.total_seconds(),
+        send_at=send_at,
+        batch_id=batch_id,
+    )
 
 
 def get_backend(settings: Settings, *, stream: TextIO | None = None) -> Backend:

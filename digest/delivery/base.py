@@ -116,8 +116,10 @@ class BatchOutcome:
     retry: dict[int, str] = field(default_factory=dict)
     # May or may not have gone out: never resent blindly.
     uncertain: dict[int, str] = field(default_factory=dict)
-    # Set when the whole run must stop after this batch (credentials refused).
-    stop: DeliveryAuthError | None = None
+    # Set when the whole run must stop after this batch: credentials refused, or
+    # the provider refuses the message itself (not one recipient), so every
+    # further batch would fail the same way. Unsent recipients are in `retry`.
+    stop: DeliveryError | None = None
 
     def settled(self) -> int:
         return len(self.accepted) + len(self.failed) + len(self.retry) + len(self.uncertain)

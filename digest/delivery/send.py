@@ -36,7 +36,7 @@ from digest.delivery.base import Backend, Batch, BatchOutcome, BatchRecipient
 from digest.delivery.compose import Links, links_for, list_headers, sender_domain
 from digest.delivery.ledger import PendingRow, Resolution
 from digest.editions import due_at, variant_key, variants_of
-from digest.errors import DeliveryAuthError, DeliveryError
+from digest.errors import DeliveryError
 from digest.render import Personalization, RenderedEdition
 from digest.store.db import Database
 from digest.store.models import DeliveryStatus, Edition, EditionStatus, Subscriber, SubscriberStatus
@@ -133,9 +133,10 @@ def deliver(
 ) -> SendReport:
     """Send a frozen edition to every active subscriber who does not have it yet.
 
-    Raises DeliveryAuthError when the provider refuses the credentials (after
-    settling what was under way) and EditionError when another run holds the
-    edition. Every other problem is recorded per recipient.
+    Raises DeliveryError (DeliveryAuthError for refused credentials) when the
+    provider refuses something that every batch would hit, after settling what
+    was under way, and EditionError when another run holds the edition. Every
+    other problem is recorded per recipient.
     """
     size = max(1, min(batch_size or backend.max_batch_size, backend.max_batch_size))
     with db.session() as session:
@@ -210,13 +211,13 @@ def _run_batches(
     concurrency: int,
     progress: Progress | None,
     total: int,
-) -> DeliveryAuthError | None:
+) -> DeliveryError | None:
     """Claim and send batches until no pending row is left; return a stopping error."""
     newsletter = settings.newsletter
     edition_id = report.edition_id
     assert edition_id is not None
     handled = 0
-    stop: DeliveryAuthError | None = None
+    stop: DeliveryError | None = None
     in_flight: deque[futures.Future[tuple[int, BatchOutcome]]] = deque()
 
     def collect(future: futures.Future[tuple[int, BatchOutcome]]) -> None:

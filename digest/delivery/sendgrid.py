@@ -1,179 +1,89 @@
-"""The SendGrid backend: POST /v3/mail/send through the official ``sendgrid`` library.
+"""The SendGrid backend: POST /v3/mail/send, one message or one batch per request.
 
-:func:`build_payload` turns one message into the v3 JSON body; :class:`SendGridBackend`
-posts it and maps SendGrid's answers to :class:`DeliveryError`:
+:meth:`SendGridBackend.send` posts one finished message and raises
+:class:`DeliveryError` for SendGrid's refusals (see :mod:`.sendgrid_api` for
+the mapping). :meth:`SendGridBackend.send_batch` sends a rendered edition
+variant to up to 1000 recipients in one request, with per-recipient values as
+SendGrid substitutions (see :mod:`.sendgrid_batch`), and settles every
+recipient:
 
 ==========================  ==================================================
-401, 403                    DeliveryAuthError (the send stops at once)
-400, 413                    permanent: SendGrid's own error messages
-429                         transient, with the time the rate limit resets
-5xx, timeouts, no answer    transient, naming delivery.sendgrid.api_host
+checked before sending      bad address, oversized personal values → failed;
+                            the same address twice → retry (a later batch)
+202 / 200 (sandbox)         accepted, with the request's X-Message-Id
+400, 413                    more than one recipient: split and sent again, so
+                            only the refused recipients fail (with SendGrid's
+                            message); a 400 about the message itself (from,
+                            content, asm...) stops the run, all → retry
+401, 403                    stop, all → retry
+429                         wait until X-RateLimit-Reset, then again
+5xx, request not sent       back off and again, until delivery.retry_deadline
+                            from the batch's first attempt; then all → retry
+no answer after sending     uncertain, never sent again (it may have arrived)
 ==========================  ==================================================
 """
 
 from __future__ import annotations
 
-import http.client
-import json
-import logging
 import re
-import urllib.error
-from collections.abc import Mapping, Sequence
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, Literal, NotRequired, TypedDict
-
-from python_http_client.exceptions import HTTPError
-from sendgrid import SendGridAPIClient
+from typing import Any, ClassVar
 
 from digest.config import SENDGRID_KEY_ENV
-from digest.delivery.base import Backend, OutgoingMessage, SendResult
-from digest.delivery.mime import check_header, encode_header_value
+from digest.delivery.base import Backend, Batch, BatchOutcome, OutgoingMessage, SendResult
+from digest.delivery.retry import RetryBudget, RetryPolicy
+from digest.delivery.sendgrid_api import (
+    AUTH_HINT,
+    HOST_HINT,
+    MAIL_SEND_PATH,
+    Answer,
+    call,
+    cancel_scheduled,
+    check_send_at,
+    create_batch_id,
+    encode_json,
+    post_json,
+    scheduled_status,
+)
+from digest.delivery.sendgrid_batch import (
+    Prepared,
+    TemplateCache,
+    VariantTemplate,
+    prepare,
+    request_body,
+    split,
+    too_large,
+)
+from digest.delivery.sendgrid_payload import (
+    MAX_PERSONALIZATIONS,
+    MAX_REQUEST_BYTES,
+    SendOptions,
+    build_payload,
+)
 from digest.errors import DeliveryAuthError, DeliveryError
 
-log = logging.getLogger(__name__)
+__all__ = [
+    "AUTH_HINT",
+    "HOST_HINT",
+    "SendGridBackend",
+    "build_payload",
+    "cancel_scheduled",
+    "create_batch_id",
+    "scheduled_status",
+]
 
-# Headers SendGrid builds itself and refuses in "headers" (the request fails with
-# 400 "Header can not be one of the reserved keys"). From, To, Subject and Reply-To
-# have their own fields; the rest belong to SendGrid's MTA.
-RESERVED_HEADERS = frozenset(
-    {
-        "x-sg-id",
-        "x-sg-eid",
-        "received",
-        "dkim-signature",
-        "content-type",
-        "content-transfer-encoding",
-        "to",
-        "from",
-        "subject",
-        "reply-to",
-        "cc",
-        "bcc",
-    }
-)
-MAX_CATEGORIES = 10
-MAX_CATEGORY_LENGTH = 255
-MAX_CUSTOM_ARGS_BYTES = 10_000
-AUTH_HINT = f"check {SENDGRID_KEY_ENV} (it needs the Mail Send permission)"
-HOST_HINT = "check delivery.sendgrid.api_host and the network connection"
-
-
-class EmailObject(TypedDict):
-    email: str
-    name: NotRequired[str]
-
-
-class ContentObject(TypedDict):
-    type: Literal["text/plain", "text/html"]
-    value: str
-
-
-class Personalization(TypedDict):
-    to: list[EmailObject]
-    subject: str
-    headers: NotRequired[dict[str, str]]
-    custom_args: NotRequired[dict[str, str]]
-
-
-# "from" is a Python keyword, hence the functional syntax.
-MailPayload = TypedDict(
-    "MailPayload",
-    {
-        "personalizations": list[Personalization],
-        "from": EmailObject,
-        "reply_to": NotRequired[EmailObject],
-        "content": list[ContentObject],
-        "categories": NotRequired[list[str]],
-    },
-)
-
-
-def _email_object(email: str, name: str | None) -> EmailObject:
-    obj: EmailObject = {"email": email}
-    if name:
-        obj["name"] = name
-    return obj
-
-
-def _recipient_name(name: str | None) -> str | None:
-    # SendGrid documents that to.name may not contain "," or ";" (it splits the
-    # address list on them and then drops the message as invalid).
-    if not name:
-        return None
-    return " ".join(re.sub(r"[,;]", " ", name).split()) or None
-
-
-def _personal_headers(message: OutgoingMessage) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    for name, value in message.headers.items():
-        if name.lower() in RESERVED_HEADERS:
-            log.warning("SendGrid does not allow the %s header; it was left out", name)
-            continue
-        check_header(name, value)
-        # SendGrid puts values into the message as given: non-ASCII must be encoded.
-        headers[name] = encode_header_value(name, value)
-    # SendGrid keeps a Message-ID given here (it is not reserved), so the id stays
-    # deterministic per (edition, subscriber) whichever backend sends. Date is left
-    # to SendGrid: a retried message should carry the time it really left.
-    headers["Message-ID"] = message.message_id
-    return headers
-
-
-def _categories(names: Sequence[str]) -> list[str]:
-    unique = dict.fromkeys(name[:MAX_CATEGORY_LENGTH] for name in names if name)
-    return list(unique)[:MAX_CATEGORIES]
-
-
-def build_payload(message: OutgoingMessage, *, categories: Sequence[str] = ()) -> MailPayload:
-    """The /v3/mail/send body for one message: one personalization, one recipient.
-
-    Everything that differs per recipient (to, subject, headers, custom_args) lives
-    in the personalization, so several messages of one edition can later share a
-    request. ``categories`` apply when the message has none of its own. Raises
-    DeliveryError(permanent=True) for messages SendGrid would refuse.
-    """
-    personalization: Personalization = {
-        "to": [_email_object(message.to_email, _recipient_name(message.to_name))],
-        "subject": message.subject,
-        "headers": _personal_headers(message),
-    }
-    if message.custom_args:
-        custom_args = {str(key): str(value) for key, value in message.custom_args.items()}
-        size = len(json.dumps(custom_args).encode("utf-8"))
-        if size >= MAX_CUSTOM_ARGS_BYTES:
-            raise DeliveryError(
-                f"custom_args for {message.to_email} take {size} bytes; "
-                f"SendGrid allows less than {MAX_CUSTOM_ARGS_BYTES}",
-                permanent=True,
-            )
-        personalization["custom_args"] = custom_args
-
-    # text/plain must come before text/html; SendGrid refuses empty values.
-    content: list[ContentObject] = []
-    if message.text:
-        content.append({"type": "text/plain", "value": message.text})
-    if message.html:
-        content.append({"type": "text/html", "value": message.html})
-    if not content:
-        raise DeliveryError(f"the message to {message.to_email} has no content", permanent=True)
-
-    payload: MailPayload = {
-        "personalizations": [personalization],
-        "from": _email_object(message.from_email, message.from_name),
-        "content": content,
-    }
-    if message.reply_to:
-        payload["reply_to"] = _email_object(message.reply_to, None)
-    chosen = _categories(message.categories or categories)
-    if chosen:
-        payload["categories"] = chosen
-    return payload
+# "personalizations.3.to.0.email" (or "[3]") → 3: the recipient a 400 is about.
+_PERSONALIZATION_FIELD = re.compile(r"personalizations(?:\.|\[)(\d+)\]?(?:\.|$)")
 
 
 class SendGridBackend(Backend):
-    """Sends each message with one request to SendGrid's v3 Mail Send API."""
+    """Sends through SendGrid's v3 Mail Send API; thread-safe for concurrent batches."""
 
     name = "sendgrid"
+    max_batch_size: ClassVar[int] = MAX_PERSONALIZATIONS
 
     def __init__(
         self,
@@ -181,7 +91,22 @@ class SendGridBackend(Backend):
         api_host: str,
         timeout: float,
         categories: Sequence[str] = (),
+        *,
+        batch_size: int = MAX_PERSONALIZATIONS,
+        asm_group_id: int | None = None,
+        sandbox: bool = False,
+        send_at: datetime | None = None,
+        batch_id: str | None = None,
+        retry_deadline: float = 600.0,
+        retry: RetryPolicy | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        """``retry`` overrides the policy built from ``retry_deadline`` (tests inject
+        sleep, clocks and randomness there). ``send_at`` (time-zone aware, at most
+        72 hours after ``now()``) and ``batch_id`` schedule every message; raises
+        DeliveryError(permanent) for a ``send_at`` SendGrid would refuse and
+        DeliveryAuthError without an API key.
+        """
         if not api_key:
             raise DeliveryAuthError(
                 f"{SENDGRID_KEY_ENV} is not set",
@@ -190,117 +115,176 @@ class SendGridBackend(Backend):
         self.api_host = api_host.rstrip("/")
         self.timeout = timeout
         self.categories = tuple(categories)
+        self.batch_size = max(1, min(batch_size, MAX_PERSONALIZATIONS))
+        self.options = SendOptions(
+            categories=self.categories,
+            asm_group_id=asm_group_id,
+            sandbox=sandbox,
+            send_at=None if send_at is None else check_send_at(send_at, now()),
+            batch_id=batch_id,
+        )
+        self.retry = retry or RetryPolicy(retry_deadline, wall_clock=time.time)
         self._api_key = api_key
-        self._client: Any = None
+        self._send_url = self.api_host + MAIL_SEND_PATH
+        self._templates = TemplateCache()
 
-    def open(self) -> None:
-        if self._client is None:
-            # api_key is always given: the library would otherwise read the
-            # environment on its own.
-            client = SendGridAPIClient(api_key=self._api_key, host=self.api_host)
-            # python_http_client passes this to urllib for every request.
-            client.client.timeout = self.timeout
-            self._client = client
-
-    def close(self) -> None:
-        self._client = None
+    # --- one message -----------------------------------------------------------
 
     def send(self, message: OutgoingMessage) -> SendResult:
         payload = build_payload(message, categories=self.categories)
-        self.open()
-        try:
-            response = self._client.send(payload)
-        except HTTPError as err:
-            raise self._refusal(err, message) from err
-        # URLError (refused, DNS, TLS), TimeoutError and ConnectionError are all
-        # OSErrors; IncompleteRead and BadStatusLine are HTTPExceptions.
-        except (OSError, http.client.HTTPException) as err:
-            raise self._unreachable(err) from err
-        # 202: queued. 200 only comes back in sandbox mode: valid, but not sent.
-        message_id = response.headers.get("X-Message-Id")
-        return SendResult(provider_message_id=message_id or None)
-
-    def _refusal(self, err: HTTPError, message: OutgoingMessage) -> DeliveryError:
-        status = int(err.status_code)
-        details = _error_details(err)
-        headers: Mapping[str, str] = err.headers or {}
-        if status in (401, 403):
-            hint = AUTH_HINT
-            if "(field: from)" in details:
-                hint += "; newsletter.from_email must also be a verified sender in SendGrid"
-            return DeliveryAuthError(
-                f"SendGrid refused the request (HTTP {status}): {details}", hint=hint
-            )
-        if status in (400, 413):
-            return DeliveryError(
-                f"SendGrid rejected the message to {message.to_email} (HTTP {status}): {details}",
+        self.options.apply(payload, message.categories or self.categories)
+        answer = self._post(encode_json(payload))
+        if answer.kind == "accepted":
+            return SendResult(provider_message_id=answer.message_id)
+        assert answer.error is not None
+        if answer.kind == "refused":
+            raise DeliveryError(
+                f"SendGrid rejected the message to {message.to_email} "
+                f"(HTTP {answer.status}): {answer.details}",
                 permanent=True,
             )
-        if status == 429:
-            return DeliveryError(
-                f"SendGrid rate limit reached (HTTP 429){_reset_time(headers)}: {details}",
-                permanent=False,
-                hint="the send can be resumed later",
+        raise answer.error
+
+    # --- a batch ---------------------------------------------------------------
+
+    def send_batch(self, batch: Batch) -> BatchOutcome:
+        """One request per up to ``batch_size`` recipients; never raises for a recipient.
+
+        See the module docstring for what happens to each recipient.
+        """
+        outcome = BatchOutcome()
+        template = self._templates.get(batch, self.options)
+        prepared = prepare(template, batch.recipients, outcome)
+        for item in too_large(prepared, template):
+            outcome.failed[item.recipient.delivery_id] = (
+                f"the message to {item.recipient.email} would pass SendGrid's 30 MB limit"
             )
-        if status >= 500:
-            return DeliveryError(
-                f"SendGrid had a server error (HTTP {status}): {details}", permanent=False
+        parts = deque(split(prepared, template, self.batch_size))
+        budget = self.retry.start()
+        while parts:
+            part = parts.popleft()
+            if outcome.stop is not None:
+                _settle(outcome.retry, part, f"not sent: {outcome.stop.message}")
+                continue
+            if budget.exhausted:
+                _settle(outcome.retry, part, "not sent: the batch ran out of retry time")
+                continue
+            answer = self._post_with_retries(template, part, budget)
+            self._settle_answer(answer, part, parts, outcome, budget)
+        return outcome
+
+    def _post_with_retries(
+        self, template: VariantTemplate, part: list[Prepared], budget: RetryBudget
+    ) -> Answer:
+        data = encode_json(request_body(template, part))
+        while True:
+            answer = self._post(data)
+            if answer.kind == "rate_limited":
+                if budget.after_rate_limit(answer.reset):
+                    continue
+            elif answer.kind in ("server_error", "not_sent"):
+                if budget.after_failure():
+                    continue
+            elif answer.kind in ("accepted", "refused"):
+                budget.succeeded()
+            return answer
+
+    def _settle_answer(
+        self,
+        answer: Answer,
+        part: list[Prepared],
+        parts: deque[list[Prepared]],
+        outcome: BatchOutcome,
+        budget: RetryBudget,
+    ) -> None:
+        kind = answer.kind
+        if kind == "accepted":
+            _settle(outcome.accepted, part, answer.message_id)
+        elif kind == "refused":
+            self._isolate(answer, part, parts, outcome)
+        elif kind == "auth":
+            assert isinstance(answer.error, DeliveryAuthError)
+            outcome.stop = answer.error
+            _settle(outcome.retry, part, answer.message)
+        elif kind == "uncertain":
+            _settle(outcome.uncertain, part, answer.message)
+        elif kind == "unexpected":
+            # Every request of the run would get the same answer.
+            outcome.stop = _stopping(answer)
+            _settle(outcome.retry, part, answer.message)
+        else:  # rate_limited, server_error, not_sent: out of retry time
+            budget.give_up()
+            waited = f"{budget.waited:.3g}"
+            _settle(
+                outcome.retry,
+                part,
+                f"{answer.message}; still failing after {waited} s of retries "
+                "(delivery.retry_deadline); left for the next run",
             )
-        # 404, 405, 415...: most likely api_host does not point at the v3 API.
-        return DeliveryError(
-            f"unexpected answer from SendGrid at {self.api_host} (HTTP {status}): {details}",
-            permanent=False,
-            hint="check delivery.sendgrid.api_host (e.g. https://api.sendgrid.com)",
-        )
 
-    def _unreachable(self, err: BaseException) -> DeliveryError:
-        reason = err.reason if isinstance(err, urllib.error.URLError) else err
-        if isinstance(reason, TimeoutError):
-            what = f"did not answer within {self.timeout:g} seconds"
-            hint = f"{HOST_HINT}, or raise delivery.sendgrid.timeout"
-        elif isinstance(err, http.client.IncompleteRead):
-            what = "broke off its answer"
-            hint = HOST_HINT
-        elif isinstance(err, http.client.RemoteDisconnected | ConnectionResetError):
-            what = "closed the connection without an answer"
-            hint = HOST_HINT
-        else:
-            # Refused, DNS, TLS: the request never reached SendGrid, a retry is safe.
-            what = f"could not be reached ({reason})"
-            return DeliveryError(f"SendGrid at {self.api_host} {what}", hint=HOST_HINT)
-        # The request may have been accepted before the answer was lost: a
-        # blind retry could deliver the edition twice.
-        return DeliveryError(
-            f"SendGrid at {self.api_host} {what}", permanent=False, uncertain=True, hint=hint
-        )
+    def _isolate(
+        self,
+        answer: Answer,
+        part: list[Prepared],
+        parts: deque[list[Prepared]],
+        outcome: BatchOutcome,
+    ) -> None:
+        """Find the recipients a 400 (or 413) is about by sending smaller requests."""
+        named: set[int] = set()
+        about_message = False
+        for field in answer.fields:
+            match = _PERSONALIZATION_FIELD.match(field)
+            if match and int(match[1]) < len(part):
+                named.add(int(match[1]))
+            elif not field.startswith("personalizations"):
+                about_message = True
+        if about_message and not named and answer.status == 400:
+            # "from", "content", "asm.group_id"...: no recipient is to blame and
+            # every request would be refused the same way.
+            outcome.stop = _stopping(answer)
+            _settle(outcome.retry, part, answer.message)
+            return
+        if len(part) == 1:
+            recipient = part[0].recipient
+            outcome.failed[recipient.delivery_id] = (
+                f"SendGrid refused {recipient.email} (HTTP {answer.status}): {answer.details}"
+            )
+            return
+        if named:
+            # Each named recipient alone (its own error, or accepted if the index
+            # was wrong), the others together.
+            rest = [item for index, item in enumerate(part) if index not in named]
+            if rest:
+                parts.appendleft(rest)
+            for index in sorted(named, reverse=True):
+                parts.appendleft([part[index]])
+            return
+        middle = len(part) // 2
+        parts.appendleft(part[middle:])
+        parts.appendleft(part[:middle])
+
+    def _post(self, data: bytes) -> Answer:
+        if len(data) >= MAX_REQUEST_BYTES:
+            # The size bound in split() makes this rare; handled like SendGrid's 413.
+            details = f"the request takes {len(data)} bytes; SendGrid takes less than 30 MB"
+            return Answer("refused", DeliveryError(details, permanent=True), 413, details)
+        url, key, timeout = self._send_url, self._api_key, self.timeout
+        return call(lambda: post_json(url, key, data, timeout), self.api_host, timeout)
 
 
-def _error_details(err: HTTPError) -> str:
-    """SendGrid's own messages from ``{"errors": [{"message", "field", "help"}]}``."""
-    body = err.body if isinstance(err.body, bytes) else str(err.body or "").encode()
-    try:
-        errors = json.loads(body.decode("utf-8"))["errors"]
-        parts = []
-        for item in errors:
-            text = str(item.get("message") or "").strip()
-            if item.get("field"):
-                text += f" (field: {item['field']})"
-            if text:
-                parts.append(text)
-        if parts:
-            return "; ".join(parts)
-    except (ValueError, KeyError, TypeError, AttributeError):
-        pass
-    text = body.decode("utf-8", "replace").strip()
-    return text[:300] if text else str(err.reason or "no details")
+def _settle(target: dict[int, Any], part: list[Prepared], value: Any) -> None:
+    for item in part:
+        target[item.recipient.delivery_id] = value
 
 
-def _reset_time(headers: Mapping[str, str]) -> str:
-    raw = headers.get("X-RateLimit-Reset")
-    if not raw:
-        return ""
-    try:
-        when = datetime.fromtimestamp(int(raw), UTC)
-    except (ValueError, OverflowError, OSError):
-        return f"; X-RateLimit-Reset: {raw}"
-    return f"; it resets at {when:%Y-%m-%d %H:%M:%S} UTC (X-RateLimit-Reset {raw})"
+def _stopping(answer: Answer) -> DeliveryAuthError:
+    """The error that stops the run when no request can succeed with these settings."""
+    # BatchOutcome.stop takes a DeliveryAuthError: the send loop then stops
+    # after this batch and reports it, leaving everything pending.
+    hint = (
+        "check newsletter.from_email, newsletter.reply_to and the delivery.sendgrid "
+        "settings (asm_group_id, categories); the recipients stay pending"
+    )
+    if answer.kind == "unexpected" and answer.error is not None and answer.error.hint:
+        hint = answer.error.hint
+    return DeliveryAuthError(f"SendGrid refused every message: {answer.message}", hint=hint)
