@@ -16,7 +16,11 @@ from datetime import datetime, timedelta
 
 @dataclass(frozen=True)
 class Candidate:
-    """What ranking needs to know about an article."""
+    """What ranking needs to know about an article.
+
+    The fields after ``topics`` feed story clustering and the signals of
+    :func:`digest.rank.select_edition`; :func:`rank` reads only the first ones.
+    """
 
     id: int
     url: str
@@ -25,6 +29,18 @@ class Candidate:
     source: str | None = None
     priority: float = 0.0
     topics: tuple[str, ...] = ()
+    # Teaser and the start of the body: what story clustering compares (the
+    # title is added to it). A few hundred words are plenty.
+    text: str = ""
+    language: str | None = None
+    # Views (or any reach figure) stored with the article, and clicks it got in
+    # earlier editions.
+    popularity: float = 0.0
+    clicks: float = 0.0
+    # Tells "updated since it was sent" from "the same again".
+    content_hash: str = ""
+    # From the publisher's own site (also true for sources in own_sources).
+    own_site: bool = False
 
 
 @dataclass(frozen=True)
