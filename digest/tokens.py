@@ -7,6 +7,7 @@ purpose, so a preferences token cannot unsubscribe someone else or another list.
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 import hmac
 from dataclasses import dataclass
@@ -18,27 +19,62 @@ from itsdangerous import BadSignature, Signer, URLSafeTimedSerializer
 
 Purpose = Literal["unsubscribe", "preferences", "confirm", "form"]
 
+# itsdangerous writes signatures in URL-safe base64 without padding.
+_URL_SAFE = bytes.maketrans(b"+/", b"-_")
+
+
+class _LinkMac:
+    """HMAC-SHA256 with the key's inner and outer pads hashed once (RFC 2104).
+
+    Signing a link then costs two hash copies and two short updates, about a
+    third of a fresh ``hmac.new`` per message; the result is byte for byte
+    what itsdangerous's Signer computes, so its ``unsign`` verifies it.
+    """
+
+    def __init__(self, key: bytes) -> None:
+        block = hashlib.sha256().block_size
+        if len(key) > block:
+            key = hashlib.sha256(key).digest()
+        key = key.ljust(block, b"\0")
+        self._inner = hashlib.sha256(bytes(byte ^ 0x36 for byte in key))
+        self._outer = hashlib.sha256(bytes(byte ^ 0x5C for byte in key))
+
+    def sign(self, value: str) -> str:
+        inner = self._inner.copy()
+        inner.update(value.encode())
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        signature = binascii.b2a_base64(outer.digest(), newline=False)
+        return f"{value}.{signature.translate(_URL_SAFE).rstrip(b'=').decode()}"
+
 
 @dataclass(frozen=True)
 class TokenSigner:
     secret: str
     list_id: str
 
+    def _key(self, purpose: str) -> bytes:
+        # One key per purpose and list, derived once.
+        return hmac.new(
+            self.secret.encode(), f"digest.{purpose}.{self.list_id}".encode(), hashlib.sha256
+        ).digest()
+
     @cached_property
     def _signers(self) -> dict[str, Signer]:
-        # One key per purpose and list, derived once: signing is then a single
-        # HMAC (a few microseconds), which matters at a million links per edition.
-        def signer(purpose: str) -> Signer:
-            key = hmac.new(
-                self.secret.encode(), f"digest.{purpose}.{self.list_id}".encode(), hashlib.sha256
-            ).digest()
-            return Signer(key, key_derivation="none", digest_method=hashlib.sha256)
+        return {
+            purpose: Signer(self._key(purpose), key_derivation="none", digest_method=hashlib.sha256)
+            for purpose in ("unsubscribe", "preferences")
+        }
 
-        return {purpose: signer(purpose) for purpose in ("unsubscribe", "preferences")}
+    @cached_property
+    def _macs(self) -> dict[str, _LinkMac]:
+        # Signing is a single HMAC (about a microsecond): it runs twice per
+        # recipient, so two million times for a million subscribers.
+        return {purpose: _LinkMac(self._key(purpose)) for purpose in ("unsubscribe", "preferences")}
 
     def sign(self, subscriber_id: int, purpose: Purpose) -> str:
         """A token like ``42.<signature>`` for a link that never expires."""
-        return self._signers[purpose].sign(str(subscriber_id)).decode()
+        return self._macs[purpose].sign(str(subscriber_id))
 
     def verify(self, token: str, purpose: Purpose) -> int | None:
         """The subscriber id, or None for a forged, altered or foreign token."""

@@ -19,12 +19,22 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, cast
 
-from sqlalchemy import CursorResult, and_, exists, func, insert, literal, select, update
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    update,
+)
 
 from digest.errors import EditionError
 from digest.store.db import Database
@@ -36,6 +46,7 @@ from digest.store.models import (
     ProviderEvent,
     Subscriber,
     SubscriberStatus,
+    UTCDateTime,
 )
 
 # A claim on an edition lasts this long unless renewed (every batch renews it).
@@ -100,18 +111,27 @@ def acquire(db: Database, edition_id: int, owner: str, now: datetime) -> None:
         edition.lease_until = now + LEASE
 
 
+_RENEW = (
+    update(Edition)
+    .where(Edition.id == bindparam("edition_id"), Edition.lease_owner == bindparam("owner"))
+    .values(lease_until=bindparam("until", type_=UTCDateTime()))
+)
+
+
 def renew(db: Database, edition_id: int, owner: str, now: datetime) -> None:
+    """Extend this run's lease; EditionError if another run took the edition over."""
     with db.session() as session:
-        result = session.execute(
-            update(Edition)
-            .where(Edition.id == edition_id, Edition.lease_owner == owner)
-            .values(lease_until=now + LEASE)
+        renew_on(session.connection(), edition_id, owner, now)
+
+
+def renew_on(connection: Connection, edition_id: int, owner: str, now: datetime) -> None:
+    """:func:`renew` inside a transaction of the caller's (a claim's)."""
+    parameters = {"edition_id": edition_id, "owner": owner, "until": now + LEASE}
+    if _rowcount(connection.execute(_RENEW, parameters)) == 0:
+        raise EditionError(
+            "another run took over this edition while it was being sent; stopping",
+            hint="run `digest status` to see where it stands",
         )
-        if _rowcount(result) == 0:
-            raise EditionError(
-                "another run took over this edition while it was being sent; stopping",
-                hint="run `digest status` to see where it stands",
-            )
 
 
 def release(db: Database, edition_id: int, owner: str) -> None:
@@ -184,6 +204,10 @@ def resolve_by_operator(db: Database, edition_id: int, how: Resolution, now: dat
         return _rowcount(result)
 
 
+# Queued rows beyond which PostgreSQL's statistics are refreshed (see enqueue).
+ANALYZE_AFTER = 10_000
+
+
 def enqueue(db: Database, edition_id: int, backend: str, now: datetime) -> int:
     """One pending row for every active subscriber who has none for this edition yet."""
     already = exists().where(
@@ -200,7 +224,8 @@ def enqueue(db: Database, edition_id: int, backend: str, now: datetime) -> int:
     ).where(Subscriber.status == SubscriberStatus.ACTIVE, ~already)
     with db.session() as session:
         result = session.execute(
-            insert(Delivery).from_select(
+            insert(Delivery)
+            .from_select(
                 [
                     "edition_id",
                     "subscriber_id",
@@ -212,187 +237,17 @@ def enqueue(db: Database, edition_id: int, backend: str, now: datetime) -> int:
                 ],
                 source,
             )
+            .execution_options(preserve_rowcount=True)
         )
-        return max(_rowcount(result), 0)
-
-
-# --------------------------------------------------------------------------- the batch loop
-
-
-@dataclass(frozen=True)
-class PendingRow:
-    delivery_id: int
-    subscriber_id: int
-    email: str
-    name: str | None
-    language: str | None
-    status: str
-    delivery_time: str | None
-    timezone: str | None
-
-
-def pending_page(db: Database, edition_id: int, after: int, limit: int) -> list[PendingRow]:
-    """The next pending rows after delivery id ``after``, with what sending needs."""
-    query = (
-        select(
-            Delivery.id,
-            Delivery.subscriber_id,
-            Subscriber.email,
-            Subscriber.name,
-            Subscriber.language,
-            Subscriber.status,
-            Subscriber.delivery_time,
-            Subscriber.timezone,
-        )
-        .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
-        .where(
-            Delivery.edition_id == edition_id,
-            Delivery.status == DeliveryStatus.PENDING,
-            Delivery.id > after,
-        )
-        .order_by(Delivery.id)
-        .limit(limit)
-    )
-    with db.session() as session:
-        return [PendingRow(*row) for row in session.execute(query)]
-
-
-def suppress(db: Database, delivery_ids: Sequence[int], now: datetime) -> None:
-    if not delivery_ids:
-        return
-    with db.session() as session:
-        session.execute(
-            update(Delivery)
-            .where(Delivery.id.in_(delivery_ids), Delivery.status == DeliveryStatus.PENDING)
-            .values(
-                status=DeliveryStatus.SUPPRESSED,
-                error="unsubscribed, bounced or complained before it was sent",
-                updated_at=now,
-            )
-        )
-
-
-def claim(
-    db: Database, edition_id: int, backend: str, delivery_ids: Sequence[int], now: datetime
-) -> tuple[int, set[int], int]:
-    """Record the batch before its request leaves.
-
-    Returns (batch id, the rows claimed, how many were suppressed instead). The
-    subscriber's status is checked in the same transaction, so someone who
-    left a moment ago is not sent to, even in an edition already going out.
-    """
-    left = exists().where(
-        Subscriber.id == Delivery.subscriber_id, Subscriber.status != SubscriberStatus.ACTIVE
-    )
-    with db.session() as session:
-        suppressed = _rowcount(
-            session.execute(
-                update(Delivery)
-                .where(
-                    Delivery.id.in_(delivery_ids), Delivery.status == DeliveryStatus.PENDING, left
-                )
-                .values(
-                    status=DeliveryStatus.SUPPRESSED,
-                    error="unsubscribed, bounced or complained before it was sent",
-                    updated_at=now,
-                )
-                .execution_options(synchronize_session=False)
-            )
-        )
-        batch = DeliveryBatch(
-            edition_id=edition_id,
-            backend=backend,
-            status="in_flight",
-            size=len(delivery_ids),
-            created_at=now,
-        )
-        session.add(batch)
-        session.flush()
-        session.execute(
-            update(Delivery)
-            .where(Delivery.id.in_(delivery_ids), Delivery.status == DeliveryStatus.PENDING)
-            .values(
-                status=DeliveryStatus.IN_FLIGHT,
-                batch_id=batch.id,
-                attempts=Delivery.attempts + 1,
-                updated_at=now,
-            )
-        )
-        claimed = set(
-            session.scalars(
-                select(Delivery.id).where(
-                    Delivery.batch_id == batch.id, Delivery.status == DeliveryStatus.IN_FLIGHT
-                )
-            )
-        )
-        batch.size = len(claimed)
-        return batch.id, claimed, suppressed
-
-
-def settle(
-    db: Database,
-    batch_id: int,
-    *,
-    accepted: Mapping[int, str | None],
-    failed: Mapping[int, str],
-    retry: Mapping[int, str],
-    uncertain: Mapping[int, str],
-    now: datetime,
-) -> None:
-    """Write a batch's outcome in one transaction."""
-    with db.session() as session:
-        by_message_id: dict[str | None, list[int]] = {}
-        for delivery_id, message_id in accepted.items():
-            by_message_id.setdefault(message_id, []).append(delivery_id)
-        for message_id, ids in by_message_id.items():
-            session.execute(
-                update(Delivery)
-                .where(Delivery.id.in_(ids))
-                .values(
-                    status=DeliveryStatus.ACCEPTED,
-                    provider_message_id=message_id,
-                    error=None,
-                    updated_at=now,
-                )
-            )
-        rows: list[dict[str, Any]] = []
-        for status, outcome in (
-            (DeliveryStatus.FAILED, failed),
-            (DeliveryStatus.UNCERTAIN, uncertain),
-            (DeliveryStatus.PENDING, retry),
-        ):
-            for delivery_id, error in outcome.items():
-                row: dict[str, Any] = {
-                    "id": delivery_id,
-                    "status": str(status),
-                    "error": error[:2000],
-                    "updated_at": now,
-                }
-                if status == DeliveryStatus.PENDING:
-                    row["batch_id"] = None
-                rows.append(row)
-        _bulk_update(session, rows)
-        errors = list(failed.values()) + list(uncertain.values()) + list(retry.values())
-        session.execute(
-            update(DeliveryBatch)
-            .where(DeliveryBatch.id == batch_id)
-            .values(
-                status="uncertain" if uncertain else "done",
-                settled_at=now,
-                provider_message_id=next(iter(by_message_id), None),
-                error=errors[0][:2000] if errors else None,
-            )
-        )
-
-
-def _bulk_update(session: Any, rows: Iterable[dict[str, Any]]) -> None:
-    # Rows differ in their keys (batch_id only for pending ones): group by key set
-    # so each group is one executemany "UPDATE ... WHERE id = ?".
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for row in rows:
-        groups.setdefault(tuple(sorted(row)), []).append(row)
-    for group in groups.values():
-        session.execute(update(Delivery), group)
+        queued = max(_rowcount(result), 0)
+    if queued >= ANALYZE_AFTER and db.engine.dialect.name == "postgresql":
+        # Until autovacuum gets to it, the planner believes the edition's rows
+        # are not there: it would read each page by sorting every pending row
+        # and find each claim's rows through the status index, which makes a
+        # large send quadratic. A few hundred milliseconds of sampling now.
+        with db.session() as session:
+            session.execute(text("ANALYZE deliveries"))
+    return queued
 
 
 # --------------------------------------------------------------------------- reporting

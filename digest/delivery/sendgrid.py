@@ -176,7 +176,7 @@ class SendGridBackend(Backend):
     def _post_with_retries(
         self, template: VariantTemplate, part: list[Prepared], budget: RetryBudget
     ) -> Answer:
-        data = encode_json(request_body(template, part))
+        data = request_body(template, part)
         while True:
             answer = self._post(data)
             if answer.kind == "rate_limited":

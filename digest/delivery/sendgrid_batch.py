@@ -7,6 +7,12 @@ recipient and builds its personalization; :func:`split` cuts the recipients
 into requests within SendGrid's limits; :func:`request_body` joins a template
 and a part.
 
+A request carries up to a thousand personalizations, so each one is written
+as JSON once, in :func:`prepare`, and a request body is the template's two
+halves around the joined personalizations. The JSON is ASCII (as the
+official library sends it), so its length is its size in bytes and the
+30 MB limit is checked exactly.
+
 Per-recipient values travel as SendGrid ``substitutions``, which replace
 their keys in the subject and in every content part alike. The text part
 needs the values verbatim and the HTML part needs them HTML-escaped, so the
@@ -20,10 +26,10 @@ from __future__ import annotations
 import html
 import json
 import logging
-import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from json.encoder import encode_basestring_ascii as quote
 from typing import NamedTuple
 
 from digest.delivery.base import Batch, BatchOutcome, BatchRecipient
@@ -36,7 +42,6 @@ from digest.delivery.sendgrid_payload import (
     MAX_SUBSTITUTION_BYTES,
     RESERVED_HEADERS,
     MailPayload,
-    Personalization,
     SendOptions,
     address_problem,
     content_parts,
@@ -62,13 +67,16 @@ class VariantTemplate:
 
     # Everything but the personalizations (an empty list); shared, never mutated.
     message: MailPayload
+    # ``message`` as JSON, cut where the personalizations go.
+    head: str
+    tail: str
     # Set when the subject has tokens: each personalization then gets its own.
     subject_template: str | None
     # The placeholders that occur in the text part (raw values)...
     text_tokens: tuple[str, ...]
     # ...and in HTML, as (HTML token, placeholder) pairs (escaped values).
     html_tokens: tuple[tuple[str, str], ...]
-    # JSON size of ``message`` plus the empty personalizations list.
+    # JSON size of ``message``: head and tail.
     fixed_bytes: int
     # Why nothing can be sent with this variant, if so.
     problem: str | None = None
@@ -98,8 +106,12 @@ def variant_template(batch: Batch, options: SendOptions) -> VariantTemplate:
     if batch.reply_to:
         message["reply_to"] = email_object(batch.reply_to, None)
     options.apply(message, batch.categories)
-    # The library sends json.dumps() output: ASCII, so characters are bytes.
-    fixed = len(json.dumps(message))
+    # "personalizations" is the first key, and inside a JSON string its quotes
+    # would be escaped: the first match is the place.
+    head, tail = _encode(message).split('"personalizations":[]', 1)
+    head += '"personalizations":['
+    tail = "]" + tail
+    fixed = len(head) + len(tail)
 
     problem = None
     if not message["content"]:
@@ -111,6 +123,8 @@ def variant_template(batch: Batch, options: SendOptions) -> VariantTemplate:
         )
     return VariantTemplate(
         message=message,
+        head=head,
+        tail=tail,
         subject_template=subject_template,
         text_tokens=text_tokens,
         html_tokens=tuple(html_tokens),
@@ -151,33 +165,85 @@ class TemplateCache:
 
 
 class Prepared(NamedTuple):
-    """One recipient, checked, with its personalization and an upper bound of its size."""
+    """One recipient, checked, with its personalization as JSON."""
 
     # A tuple: one is made per recipient, and a frozen dataclass costs twice as much.
     recipient: BatchRecipient
-    personalization: Personalization
-    max_bytes: int
+    # ASCII JSON, so its length is its size in bytes.
+    json: str
 
 
 def _utf8_size(values: Mapping[str, str]) -> int:
     return sum(len(k.encode("utf-8")) + len(v.encode("utf-8")) for k, v in values.items())
 
 
-# Characters html.escape(quote=True) would change.
-_HTML_SPECIAL = re.compile(r"[&<>\"']")
+def _html_special(text: str) -> bool:
+    """Whether html.escape(quote=True) would change ``text`` (faster than a regex)."""
+    return "&" in text or "<" in text or ">" in text or '"' in text or "'" in text
+
+
+def _encode(value: object) -> str:
+    """Compact ASCII JSON, as json.dumps writes it for the official library."""
+    return json.dumps(value, separators=(",", ":"))
+
+
+class _Keys(dict[str, str]):
+    """JSON-quoted keys, each quoted once per batch (headers, custom_args)."""
+
+    def __missing__(self, key: str) -> str:
+        quoted = self[key] = quote(key)
+        return quoted
+
+
+_TOKENS = tuple(PLACEHOLDERS.values())
+_TEXT_KEYS = tuple(map(quote, _TOKENS))
+_HTML_KEYS = tuple(quote(html_token(token)) for token in _TOKENS)
+
+# The members of "substitutions", from the quoted values of the placeholders
+# (in the order of _TOKENS) for the text part and for the HTML part.
+SubstitutionsWriter = Callable[[tuple[str, ...], tuple[str, ...]], str]
+
+
+def _every_substitution(texts: tuple[str, ...], htmls: tuple[str, ...]) -> str:
+    # Every placeholder in both parts, as the renderer writes editions: one
+    # f-string is a third of the time of a format string (parsed per call).
+    t, h = _TEXT_KEYS, _HTML_KEYS
+    return (
+        f"{t[0]}:{texts[0]},{t[1]}:{texts[1]},{t[2]}:{texts[2]},{t[3]}:{texts[3]},"
+        f"{h[0]}:{htmls[0]},{h[1]}:{htmls[1]},{h[2]}:{htmls[2]},{h[3]}:{htmls[3]}"
+    )
+
+
+def _substitutions_writer(template: VariantTemplate) -> SubstitutionsWriter | None:
+    """How to write the substitutions of ``template``; None when it has no placeholders."""
+    html_sources = tuple(token for _, token in template.html_tokens)
+    if len(_TOKENS) == 4 and template.text_tokens == _TOKENS and html_sources == _TOKENS:
+        return _every_substitution
+    if not template.text_tokens and not html_sources:
+        return None
+    # Some placeholders only: {0}..{3} are the text values, {4}..{7} the HTML ones.
+    layout = ",".join(
+        [f"{quote(token)}:{{{_TOKENS.index(token)}}}" for token in template.text_tokens]
+        + [
+            f"{quote(tag)}:{{{len(_TOKENS) + _TOKENS.index(token)}}}"
+            for tag, token in template.html_tokens
+        ]
+    )
+    return lambda texts, htmls: layout.format(*texts, *htmls)
 
 
 def prepare(
     template: VariantTemplate, recipients: Sequence[BatchRecipient], outcome: BatchOutcome
 ) -> list[Prepared]:
-    """Check every recipient and build its personalization.
+    """Check every recipient and write its personalization.
 
     Recipients SendGrid would refuse go to ``outcome.failed`` with the reason;
     a second recipient with the same address (ignoring case) goes to
     ``outcome.retry``, since one request may name an address only once.
 
-    This runs for every recipient of every edition, so it avoids per-recipient
-    copies and Python-level loops over characters (about 3 µs per recipient).
+    This runs for every recipient of every edition, so it writes the JSON
+    itself (every value through the json module's own string encoder) instead
+    of building dictionaries for json.dumps: about a third of the time.
     """
     if template.problem:
         for recipient in recipients:
@@ -186,12 +252,12 @@ def prepare(
     prepared: list[Prepared] = []
     seen: set[str] = set()
     headers_checker = _HeaderChecker()
+    keys = _Keys()
     subject_template = template.subject_template
     text_tokens = template.text_tokens
-    html_tokens = template.html_tokens
+    write_substitutions = _substitutions_writer(template)
     # The keys are the same for everybody: count their characters once.
-    key_chars = sum(map(len, text_tokens)) + sum(len(tag) for tag, _ in html_tokens)
-    special = _HTML_SPECIAL.search
+    key_chars = sum(map(len, text_tokens)) + sum(len(tag) for tag, _ in template.html_tokens)
     escape = html.escape
 
     for recipient in recipients:
@@ -211,7 +277,7 @@ def prepare(
             continue
 
         try:
-            headers, header_chars = headers_checker.headers(recipient)
+            headers = headers_checker.headers(recipient)
         except DeliveryError as err:
             outcome.failed[recipient.delivery_id] = f"{email}: {err.message}"
             continue
@@ -222,17 +288,18 @@ def prepare(
             # A value that looks like a token would be replaced again if SendGrid
             # substitutes in several passes; personalize() never does.
             values = {token: defuse(value) for token, value in values.items()}
-        subs = {token: values[token] for token in text_tokens}
-        if special(joined):
-            for tag, token in html_tokens:
-                subs[tag] = escape(values[token], quote=True)
+        if _html_special(joined):
+            escaped = {token: escape(value, quote=True) for token, value in values.items()}
+            # html.escape makes a character at most 6 (&#x27;).
+            bound = key_chars + 7 * len(joined)
         else:
-            # Nothing to escape (links are token URLs): one check instead of four.
-            for tag, token in html_tokens:
-                subs[tag] = values[token]
-        chars = key_chars + sum(map(len, subs.values()))
+            # Nothing to escape (links are token URLs): the same strings.
+            escaped = values
+            bound = key_chars + 2 * len(joined)
         # 4 bytes per character is the most UTF-8 needs: exact sizes only near the limit.
-        if chars * 4 >= MAX_SUBSTITUTION_BYTES:
+        if bound * 4 >= MAX_SUBSTITUTION_BYTES:
+            subs = {token: values[token] for token in text_tokens}
+            subs.update((tag, escaped[token]) for tag, token in template.html_tokens)
             size = _utf8_size(subs)
             if size >= MAX_SUBSTITUTION_BYTES:
                 outcome.failed[recipient.delivery_id] = (
@@ -243,8 +310,10 @@ def prepare(
                 continue
 
         custom_args = recipient.custom_args
-        args_chars = sum(map(len, custom_args)) + sum(map(len, custom_args.values()))
-        if args_chars * 6 + 8 * len(custom_args) + 2 >= MAX_CUSTOM_ARGS_BYTES:
+        args = ",".join([f"{keys[k]}:{quote(v)}" for k, v in custom_args.items()])
+        # json.dumps (what custom_args_size measures) adds a space after each
+        # colon and comma: exact sizes only near the limit.
+        if len(args) + 2 * len(custom_args) + 2 >= MAX_CUSTOM_ARGS_BYTES:
             size = custom_args_size(custom_args)
             if size >= MAX_CUSTOM_ARGS_BYTES:
                 outcome.failed[recipient.delivery_id] = (
@@ -253,30 +322,25 @@ def prepare(
                 )
                 continue
 
+        quoted_email = quote(email)
         name = recipient_name(recipient.name)
-        if name:
-            personalization: Personalization = {
-                "to": [{"email": email, "name": name}],
-                "headers": headers,
-            }
-            chars += len(name)
-        else:
-            personalization = {"to": [{"email": email}], "headers": headers}
-        if custom_args:
-            personalization["custom_args"] = custom_args
-        if subs:
-            personalization["substitutions"] = subs
-        strings = 2 * (len(subs) + len(headers) + len(custom_args)) + 3
-        chars += args_chars + header_chars + len(email)
+        to = (
+            f'{{"email":{quoted_email},"name":{quote(name)}}}'
+            if name
+            else f'{{"email":{quoted_email}}}'
+        )
+        more = f',"custom_args":{{{args}}}' if custom_args else ""
+        if write_substitutions is not None:
+            # Most values are the same in both parts: each is quoted once then.
+            texts = tuple(map(quote, map(values.__getitem__, _TOKENS)))
+            htmls = (
+                texts if escaped is values else tuple(map(quote, map(escaped.__getitem__, _TOKENS)))
+            )
+            more += f',"substitutions":{{{write_substitutions(texts, htmls)}}}'
         if subject_template is not None:
-            subject = fill(subject_template, values)
-            personalization["subject"] = subject
-            chars += len(subject)
-            strings += 1
+            more += f',"subject":{quote(fill(subject_template, values))}'
         seen.add(key)
-        # JSON with ensure_ascii (as the library sends it) writes a character in
-        # at most 6 bytes (\uXXXX); add quotes, colons, commas and braces.
-        prepared.append(Prepared(recipient, personalization, 6 * chars + 8 * strings + 64))
+        prepared.append(Prepared(recipient, f'{{"to":[{to}],"headers":{{{headers}}}{more}}}'))
     return prepared
 
 
@@ -284,19 +348,25 @@ class _HeaderChecker:
     """Checks and encodes the per-recipient headers of one batch.
 
     The names and most values (List-Id, List-Unsubscribe-Post) repeat for
-    every recipient, so each name is checked once, and a value only in full
-    when it is not a short line of ASCII.
+    every recipient, so each name is checked once, a value seen just before
+    under the same name is not checked again, and the others only in full
+    when they are not a short line of ASCII.
     """
 
     def __init__(self) -> None:
         # Name → may be sent (checked with mime.check_header once).
         self.names: dict[str, bool] = {}
+        # Name → (the last value, its JSON member).
+        self.last: dict[str, tuple[str, str]] = {}
 
-    def headers(self, recipient: BatchRecipient) -> tuple[dict[str, str], int]:
-        """The headers for SendGrid and their number of characters."""
-        headers: dict[str, str] = {}
-        chars = 0
+    def headers(self, recipient: BatchRecipient) -> str:
+        """The headers for SendGrid as the members of a JSON object."""
+        members: list[str] = []
         for name, value in recipient.headers.items():
+            last = self.last.get(name)
+            if last is not None and last[0] == value:
+                members.append(last[1])
+                continue
             allowed = self.names.get(name)
             if allowed is None:
                 allowed = self._check_name(name)
@@ -309,12 +379,14 @@ class _HeaderChecker:
                 and len(name) + len(value) + 2 <= MAX_LINE
             ):
                 # What check_header and encode_header_value come to for such a value.
-                headers[name] = value
+                encoded = value
             else:
                 check_header(name, value)
                 # SendGrid puts values into the message as given: encode non-ASCII.
-                value = headers[name] = encode_header_value(name, value)
-            chars += len(name) + len(value)
+                encoded = encode_header_value(name, value)
+            member = f"{quote(name)}:{quote(encoded)}"
+            self.last[name] = (value, member)
+            members.append(member)
         message_id = recipient.message_id
         if not message_id.isascii() or "\r" in message_id or "\n" in message_id:
             raise DeliveryError(
@@ -322,8 +394,8 @@ class _HeaderChecker:
             )
         # Kept by SendGrid (it is not reserved): the id stays deterministic per
         # (edition, subscriber), so a receiving system can spot a duplicate.
-        headers["Message-ID"] = message_id
-        return headers, chars + 10 + len(message_id)
+        members.append(f'"Message-ID":{quote(message_id)}')
+        return ",".join(members)
 
     def _check_name(self, name: str) -> bool:
         lowered = name.lower()
@@ -353,13 +425,14 @@ def split(
     current: list[Prepared] = []
     used = 0
     for item in prepared:
-        if item.max_bytes >= room:
+        length = len(item.json)
+        if length >= room:
             continue
-        if current and (len(current) >= size or used + item.max_bytes >= room):
+        if current and (len(current) >= size or used + length >= room):
             parts.append(current)
             current, used = [], 0
         current.append(item)
-        used += item.max_bytes + 1  # the comma
+        used += length + 1  # the comma
     if current:
         parts.append(current)
     return parts
@@ -368,11 +441,10 @@ def split(
 def too_large(prepared: Sequence[Prepared], template: VariantTemplate) -> list[Prepared]:
     """The recipients whose personalization alone would pass the 30 MB limit."""
     room = MAX_REQUEST_BYTES - template.fixed_bytes
-    return [item for item in prepared if item.max_bytes >= room]
+    return [item for item in prepared if len(item.json) >= room]
 
 
-def request_body(template: VariantTemplate, part: Sequence[Prepared]) -> MailPayload:
-    """The body for one request: the shared message-level part plus ``part``."""
-    body = template.message.copy()
-    body["personalizations"] = [item.personalization for item in part]
-    return body
+def request_body(template: VariantTemplate, part: Sequence[Prepared]) -> bytes:
+    """The body for one request: the shared message-level part around ``part``."""
+    personalizations = ",".join([item.json for item in part])
+    return f"{template.head}{personalizations}{template.tail}".encode("ascii")
