@@ -8,6 +8,9 @@ Targets on the 2-core reference machine: at least 20,000 recipients per second,
 For each size, outside the timed part, a fresh database (a SQLite file, or a
 new database with a random name on the PostgreSQL server at URL, dropped
 afterwards) gets N active subscribers and the shipped sample articles. The
+subscribers vary as real ones do: about half have a name (some non-ASCII,
+some with an apostrophe), three in ten read English (the second variant),
+one in twenty chose a delivery time that has already come. The
 timed part is :func:`digest.pipeline.send` as ``digest send`` runs it: plan,
 render both language variants, freeze, then deliver (lease, enqueue the
 ledger rows, claim, post, settle) to the fake SendGrid API
@@ -25,7 +28,8 @@ of that process alone) and the references:
   personalized message), same client and concurrency.
 
 The fake server counts the personalizations it received; the run checks that
-they equal N.
+they equal N. Exits with 1 when a target is missed; ``--json`` also prints
+the raw figures.
 """
 
 from __future__ import annotations
@@ -142,16 +146,22 @@ def stage_setup(args: argparse.Namespace) -> dict[str, Any]:
 
 @contextmanager
 def _phase_timers(spent: dict[str, float]) -> Iterator[None]:
-    """Time a few steps of the send from outside, by wrapping the functions it calls."""
-    from digest import editions
+    """Time steps of the send from outside, by wrapping the functions it calls.
+
+    deliver: from the frozen edition to the last settled batch (so the rest
+    of pipeline.send is planning, rendering both variants and freezing);
+    enqueue, read, claim, settle: the ledger statements, measured on the
+    loop's thread (wall time, so waiting for the GIL is included).
+    """
+    from digest import pipeline
     from digest.delivery import ledger, ledger_batches
 
     targets: list[tuple[Any, str, str]] = [
-        (editions, "freeze", "freeze"),
+        (pipeline, "deliver", "deliver"),
         (ledger, "enqueue", "enqueue"),
+        (ledger_batches, "pending_page", "read"),
         (ledger_batches, "claim", "claim"),
         (ledger_batches, "settle", "settle"),
-        (ledger_batches, "pending_page", "read"),
     ]
     originals = [(module, name, getattr(module, name)) for module, name, _ in targets]
 
@@ -175,17 +185,17 @@ def _phase_timers(spent: dict[str, float]) -> Iterator[None]:
 
 
 @contextmanager
-def _gc_timer(spent: dict[str, float]) -> Iterator[None]:
-    """Time the garbage collector's passes (it runs inside whatever allocates)."""
+def _gc_timer(spent: dict[str, float], runs: dict[str, int]) -> Iterator[None]:
+    """Time the garbage collector's passes (they run inside whatever allocates)."""
     started: list[float] = []
 
     def callback(phase: str, info: dict[str, int]) -> None:
         if phase == "start":
             started.append(time.perf_counter())
         elif started:
-            key = f"gc{info['generation']}"
-            spent[key] = spent.get(key, 0.0) + time.perf_counter() - started.pop()
-            spent[key + " runs"] = spent.get(key + " runs", 0) + 1
+            spent["gc"] = spent.get("gc", 0.0) + time.perf_counter() - started.pop()
+            key = f"gen{info['generation']}"
+            runs[key] = runs.get(key, 0) + 1
 
     gc.callbacks.append(callback)
     try:
@@ -209,8 +219,9 @@ def stage_send(args: argparse.Namespace) -> dict[str, Any]:
         return NOW + timedelta(seconds=time.perf_counter() - wall_start)
 
     spent: dict[str, float] = {}
+    gc_runs: dict[str, int] = {}
     try:
-        with _phase_timers(spent), _gc_timer(spent):
+        with _phase_timers(spent), _gc_timer(spent, gc_runs):
             started = time.perf_counter()
             report = pipeline.send(db, settings, day, clock=clock)
             seconds = time.perf_counter() - started
@@ -227,6 +238,7 @@ def stage_send(args: argparse.Namespace) -> dict[str, Any]:
         "complete": report.complete,
         "errors": report.errors[:5],
         "phases": spent,
+        "gc_runs": gc_runs,
         "rss_before_mb": rss_before,
         "peak_rss_mb": _peak_rss_mb(),
         "concurrency": settings.delivery.sendgrid.concurrency,
@@ -238,8 +250,10 @@ def _reference_batches(settings: Settings, count: int, size: int) -> list[Any]:
     from sqlalchemy import select
 
     from digest import editions
+    from digest.delivery.base import Batch
     from digest.delivery.ledger_batches import PendingRow
     from digest.delivery.send import recipient_builder
+    from digest.pipeline import signer_for
     from digest.store.db import Database
     from digest.store.models import Subscriber
 
@@ -265,9 +279,6 @@ def _reference_batches(settings: Settings, count: int, size: int) -> list[Any]:
             ).all()
     finally:
         db.dispose()
-    from digest.delivery.base import Batch
-    from digest.pipeline import signer_for
-
     language = settings.newsletter.language
     build = recipient_builder(settings, signer_for(settings), edition_id, NOW.date())
     newsletter = settings.newsletter
@@ -312,7 +323,8 @@ def stage_reference(args: argparse.Namespace) -> dict[str, Any]:
     assert isinstance(backend, SendGridBackend)
     result: dict[str, Any] = {"concurrency": concurrency}
 
-    # Ceiling: the bodies are built before the clock starts.
+    # Ceiling: real bodies of the edition just sent, built before the clock
+    # starts with the backend's own payload code, posted as the backend posts.
     batches = _reference_batches(settings, args.ceiling_bodies, backend.batch_size)
     templates = TemplateCache()
     bodies: list[tuple[bytes, int]] = []
@@ -344,7 +356,8 @@ def stage_reference(args: argparse.Namespace) -> dict[str, Any]:
         "body_mb": sum(len(data) for data, _ in bodies) / len(bodies) / 1e6,
     }
 
-    # Naive: one request per recipient, each message personalized locally.
+    # Naive: one request per recipient (SendGridBackend.send), each message
+    # personalized locally, with the same client and concurrency.
     naive_batches = _reference_batches(settings, 1, args.naive)
     batch = naive_batches[0]
 
@@ -490,8 +503,9 @@ def measure(size: int, args: argparse.Namespace) -> dict[str, Any]:
 def report(results: list[dict[str, Any]], args: argparse.Namespace) -> bool:
     backend = "SQLite" if args.database == "sqlite" else "PostgreSQL"
     print(
-        f"\nDelivery benchmark: one edition through the fake SendGrid on loopback ({backend}, "
-        f"{os.cpu_count()} cores, concurrency {results[0]['send']['concurrency']})\n"
+        f"\nDelivery: one edition through the fake SendGrid on loopback ({backend}, "
+        f"{os.cpu_count()} cores, Python {sys.version.split()[0]}, "
+        f"concurrency {results[0]['send']['concurrency']})\n"
     )
     header = (
         f"{'recipients':>11} {'seconds':>8} {'rec/s':>8} {'peak RSS MB':>12} "
@@ -511,30 +525,31 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> bool:
         )
     print()
     for r in results:
-        send = r["send"]
-        phases = ", ".join(f"{k} {v:.1f} s" for k, v in send["phases"].items())
+        send, ref = r["send"], r["reference"]
+        phases = send["phases"]
+        before = send["seconds"] - phases["deliver"]
+        ledger = ", ".join(f"{k} {phases[k]:.1f}" for k in ("enqueue", "read", "claim", "settle"))
+        runs = ", ".join(f"{k} {v}" for k, v in sorted(send["gc_runs"].items()))
         print(
-            f"{r['size']:,}: {r['requests']} requests; CPU {send['cpu_seconds']:.1f} s of "
-            f"{send['seconds']:.1f} s wall; RSS before the send {send['rss_before_mb']:.0f} MB; "
-            f"{phases}; sent {send['sent']:,}, failed {send['failed']}, pending {send['pending']}, "
-            f"uncertain {send['uncertain']}, waiting {send['waiting']}"
+            f"{r['size']:,}: {r['requests']} requests; CPU {send['cpu_seconds']:.1f} s; "
+            f"RSS {send['rss_before_mb']:.0f} MB before the send; plan, render and freeze "
+            f"{before:.1f} s; on the loop's thread (s): {ledger}; gc {phases.get('gc', 0):.1f} s "
+            f"({runs}); sent {send['sent']:,}, failed {send['failed']}, pending "
+            f"{send['pending']}, uncertain {send['uncertain']}"
         )
-        ceiling = r["reference"]["ceiling"]
+        ceiling, naive = ref["ceiling"], ref["naive"]
         print(
-            f"  ceiling: {ceiling['requests']} requests of "
-            f"{ceiling['body_mb']:.2f} MB in {ceiling['seconds']:.1f} s; naive: "
-            f"{r['reference']['naive']['recipients']:,} requests in "
-            f"{r['reference']['naive']['seconds']:.1f} s"
+            f"    ceiling: {ceiling['requests']:,} requests of {ceiling['body_mb']:.2f} MB in "
+            f"{ceiling['seconds']:.1f} s; naive: {naive['recipients']:,} requests in "
+            f"{naive['seconds']:.1f} s"
         )
     print("\nTargets:")
     for r in results:
         send = r["send"]
         rate = r["size"] / send["seconds"]
+        received = r["personalizations"] == r["size"] and send["sent"] == r["size"]
         checks = [
-            (
-                f"{r['size']:,}: received {r['personalizations']:,} of {r['size']:,}",
-                r["personalizations"] == r["size"] and send["sent"] == r["size"],
-            ),
+            (f"{r['size']:,}: the server received {r['personalizations']:,}", received),
             (f"{r['size']:,}: {rate:,.0f} recipients/s >= {TARGET_RATE:,}", rate >= TARGET_RATE),
             (
                 f"{r['size']:,}: peak RSS {send['peak_rss_mb']:.0f} MB <= {TARGET_RSS_MB:.0f} MB",
@@ -542,15 +557,16 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> bool:
             ),
         ]
         if r["size"] == 1_000_000:
+            seconds = send["seconds"]
             checks.append(
                 (
-                    f"1,000,000 in {send['seconds']:.1f} s <= {TARGET_MILLION_SECONDS:.0f} s",
-                    send["seconds"] <= TARGET_MILLION_SECONDS,
+                    f"1,000,000 in {seconds:.1f} s <= {TARGET_MILLION_SECONDS:.0f} s",
+                    seconds <= TARGET_MILLION_SECONDS,
                 )
             )
         for text, met in checks:
             ok &= met
-            print(f"  {'met    ' if met else 'MISSED '} {text}")
+            print(f"  {'met   ' if met else 'MISSED'} {text}")
     return ok
 
 
@@ -564,7 +580,7 @@ def main(argv: list[str] | None = None) -> int:
         "--concurrency", type=int, help="requests in flight (default: the setting's default)"
     )
     parser.add_argument("--ceiling-bodies", type=int, default=20, help="distinct bodies")
-    parser.add_argument("--ceiling-requests", type=int, default=200, help="requests posted")
+    parser.add_argument("--ceiling-requests", type=int, default=1000, help="requests posted")
     parser.add_argument("--naive", type=int, default=2000, help="recipients, one request each")
     parser.add_argument("--tmp", default=None, help="folder for the databases and logs")
     parser.add_argument("--keep", action="store_true", help="keep the databases and logs")

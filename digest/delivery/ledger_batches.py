@@ -145,10 +145,9 @@ _SETTLE_BATCH = (
 
 def pending_page(db: Database, edition_id: int, after: int, limit: int) -> list[PendingRow]:
     """The next pending rows after delivery id ``after``, with what sending needs."""
+    parameters = {"edition_id": edition_id, "after": after, "limit": limit}
     with db.session() as session:
-        rows = session.connection().execute(
-            _PENDING_PAGE, {"edition_id": edition_id, "after": after, "limit": limit}
-        )
+        rows = session.connection().execute(_PENDING_PAGE, parameters)
         return list(map(PendingRow._make, rows))
 
 

@@ -10,11 +10,12 @@ One run of :func:`deliver` for a frozen edition:
 3. queues a ``pending`` row for every active subscriber without one;
 4. walks the pending rows in pages: rows of subscribers who left meanwhile
    become ``suppressed``, rows of subscribers whose delivery time has not come
-   wait; the rest are grouped by variant into batches. Each batch is claimed
-   (``in_flight``, committed) *before* its request leaves, sent through
-   :meth:`Backend.send_batch`, and settled: ``accepted``, ``failed`` (for
-   good), back to ``pending`` (not sent; the next run takes it) or
-   ``uncertain`` (never resent blindly).
+   wait; the rest gather by variant (from page to page) into full batches.
+   Each batch is claimed (``in_flight``, committed, in the same transaction
+   as a renewal of the lease) *before* its request leaves, built and sent
+   through :meth:`Backend.send_batch` in a thread pool, and settled:
+   ``accepted``, ``failed`` (for good), back to ``pending`` (not sent; the
+   next run takes it) or ``uncertain`` (never resent blindly).
 
 Killed at any moment and started again, a run therefore sends every pending
 recipient and never an accepted one again.
@@ -130,28 +131,28 @@ def recipient_builder(
 
 
 @contextmanager
-def _young_objects_only() -> Iterator[None]:
-    """Let the garbage collector's full passes skip the objects that exist already.
+def _collector_tuned_for_sending() -> Iterator[None]:
+    """Keep the garbage collector's work to what the send itself creates.
 
     The send keeps a few objects per recipient alive until their batch is
-    settled; that growth sets off full collections, and each one walks every
-    object of the process (SQLAlchemy, the renderers, the settings), some
-    70 ms with a million recipients dozens of times. Objects older than the
-    send are set aside (gc.freeze) for its duration and given back after
-    (gc.unfreeze), so nothing is kept for good. Left alone when something
-    else in the process uses gc.freeze.
+    settled. That growth sets off full collections, and each one walks every
+    object of the process (SQLAlchemy, the renderers, the settings): some
+    70 ms, dozens of times per million recipients. So objects older than the
+    send are set aside (gc.freeze) and given back after (gc.unfreeze): nothing
+    is kept for good. Young collections, one per 700 new objects by default,
+    run every 20,000 instead. Both are restored afterwards; left alone when
+    something else in the process uses gc.freeze.
     """
     if gc.get_freeze_count():
         yield
         return
+    thresholds = gc.get_threshold()
     gc.freeze()
-    import os
-    old = gc.get_threshold()
-    if os.environ.get("GCT"): gc.set_threshold(int(os.environ["GCT"]), old[1], old[2])
+    gc.set_threshold(max(thresholds[0], 20_000), *thresholds[1:])
     try:
         yield
     finally:
-        gc.set_threshold(*old)
+        gc.set_threshold(*thresholds)
         gc.unfreeze()
 
 
@@ -205,7 +206,7 @@ def deliver(
         report.already_sent = ledger.counts(db, edition_id)[DeliveryStatus.ACCEPTED]
         ledger.enqueue(db, edition_id, backend.name, clock())
         total = _count_pending(db, edition_id)
-        with _young_objects_only():
+        with _collector_tuned_for_sending():
             stop = _run_batches(
                 db,
                 settings,
@@ -260,6 +261,10 @@ def _run_batches(
     assert edition_id is not None
     handled = 0
     stop: DeliveryError | None = None
+    # SQLite takes one writer at a time (a second one waits in a busy handler
+    # that sleeps for milliseconds), so its settlements stay on this thread;
+    # a server database settles in the pool while this thread claims.
+    settle_in_pool = db.engine.dialect.name != "sqlite"
     # When the lease was last renewed (every claim renews it).
     renewed = clock()
     in_flight: deque[futures.Future[tuple[int, BatchOutcome]]] = deque()
@@ -267,15 +272,8 @@ def _run_batches(
     def collect(future: futures.Future[tuple[int, BatchOutcome]]) -> None:
         nonlocal handled, stop
         batch_id, outcome = future.result()
-        ledger_batches.settle(
-            db,
-            batch_id,
-            accepted=outcome.accepted,
-            failed=outcome.failed,
-            retry=outcome.retry,
-            uncertain=outcome.uncertain,
-            now=clock(),
-        )
+        if not settle_in_pool:
+            settle(batch_id, outcome)
         report.sent += len(outcome.accepted)
         report.failed += len(outcome.failed)
         report.errors += [f"delivery {i}: {e}" for i, e in list(outcome.failed.items())[:20]]
@@ -299,7 +297,21 @@ def _run_batches(
             categories=categories,
             date=now,
         )
-        return batch_id, backend.send_batch(batch)
+        outcome = backend.send_batch(batch)
+        if settle_in_pool:
+            settle(batch_id, outcome)
+        return batch_id, outcome
+
+    def settle(batch_id: int, outcome: BatchOutcome) -> None:
+        ledger_batches.settle(
+            db,
+            batch_id,
+            accepted=outcome.accepted,
+            failed=outcome.failed,
+            retry=outcome.retry,
+            uncertain=outcome.uncertain,
+            now=clock(),
+        )
 
     def claim_and_send(key: str, rows: list[PendingRow], now: datetime) -> None:
         nonlocal handled, renewed

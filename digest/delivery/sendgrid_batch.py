@@ -68,8 +68,8 @@ class VariantTemplate:
     # Everything but the personalizations (an empty list); shared, never mutated.
     message: MailPayload
     # ``message`` as JSON, cut where the personalizations go.
-    head: str
-    tail: str
+    head: bytes
+    tail: bytes
     # Set when the subject has tokens: each personalization then gets its own.
     subject_template: str | None
     # The placeholders that occur in the text part (raw values)...
@@ -108,9 +108,9 @@ def variant_template(batch: Batch, options: SendOptions) -> VariantTemplate:
     options.apply(message, batch.categories)
     # "personalizations" is the first key, and inside a JSON string its quotes
     # would be escaped: the first match is the place.
-    head, tail = _encode(message).split('"personalizations":[]', 1)
-    head += '"personalizations":['
-    tail = "]" + tail
+    head, tail = _encode(message).encode("ascii").split(b'"personalizations":[]', 1)
+    head += b'"personalizations":['
+    tail = b"]" + tail
     fixed = len(head) + len(tail)
 
     problem = None
@@ -169,8 +169,8 @@ class Prepared(NamedTuple):
 
     # A tuple: one is made per recipient, and a frozen dataclass costs twice as much.
     recipient: BatchRecipient
-    # ASCII JSON, so its length is its size in bytes.
-    json: str
+    # ASCII JSON (its length is its size in bytes).
+    json: bytes
 
 
 def _utf8_size(values: Mapping[str, str]) -> int:
@@ -340,7 +340,8 @@ def prepare(
         if subject_template is not None:
             more += f',"subject":{quote(fill(subject_template, values))}'
         seen.add(key)
-        prepared.append(Prepared(recipient, f'{{"to":[{to}],"headers":{{{headers}}}{more}}}'))
+        fragment = f'{{"to":[{to}],"headers":{{{headers}}}{more}}}'
+        prepared.append(Prepared(recipient, fragment.encode("ascii")))
     return prepared
 
 
@@ -446,5 +447,11 @@ def too_large(prepared: Sequence[Prepared], template: VariantTemplate) -> list[P
 
 def request_body(template: VariantTemplate, part: Sequence[Prepared]) -> bytes:
     """The body for one request: the shared message-level part around ``part``."""
-    personalizations = ",".join([item.json for item in part])
-    return f"{template.head}{personalizations}{template.tail}".encode("ascii")
+    pieces = [item.json for item in part]
+    if not pieces:
+        return template.head + template.tail
+    # A megabyte per request: the halves go onto the first and the last piece,
+    # so that the whole body is copied once.
+    pieces[0] = template.head + pieces[0]
+    pieces[-1] += template.tail
+    return b",".join(pieces)
