@@ -206,6 +206,24 @@ class ScheduleSettings(_Section):
     )
 
 
+class ClusterSettings(_Section):
+    max_gap: Duration = Field(
+        timedelta(hours=48), description="Articles further apart in time are never one story."
+    )
+    text_chars: int = Field(
+        500, ge=50, description="Characters of title and text compared to find one story."
+    )
+    same_language_cosine: float = Field(
+        0.3,
+        gt=0,
+        le=1,
+        description="Text similarity that makes two same-language reports one story.",
+    )
+    cross_language_min_shared: int = Field(
+        4, ge=1, description="Names and figures a report and its translation must share."
+    )
+
+
 class RankingSettings(_Section):
     window: Duration = Field(
         timedelta(hours=24),
@@ -221,13 +239,76 @@ class RankingSettings(_Section):
     source_weights: dict[str, float] = Field(
         default_factory=dict, description="Multiplier per source name; unknown sources get 1.0."
     )
+    topic_weights: dict[str, float] = Field(
+        default_factory=dict,
+        description="Multiplier per topic; an article takes its topics' highest (unlisted: 1.0).",
+    )
+    popularity_weight: float = Field(
+        0.2, ge=0, description="Score added at full popularity (views and earlier clicks)."
+    )
+    popularity_scale: float = Field(
+        10_000,
+        gt=0,
+        description="Views (clicks count click_weight each) that earn the full weight.",
+    )
+    click_weight: float = Field(
+        10, ge=0, description="Views one click in an earlier edition counts as."
+    )
+    coverage_weight: float = Field(
+        0.15, ge=0, description="Score added per doubling of the sources reporting a story."
+    )
+    novelty_editions: int = Field(
+        7,
+        ge=0,
+        description="Articles and stories sent in this many latest editions aren't repeated.",
+    )
+    updated_factor: float = Field(
+        0.8, ge=0, description="Score multiplier of a sent article that was updated since."
+    )
+    mmr_lambda: float = Field(
+        0.7, ge=0, le=1, description="1 ranks by score alone; lower trades score for variety."
+    )
+    mmr_pool: int = Field(200, ge=1, description="Best stories the variety re-ranking considers.")
+    max_per_source: int | None = Field(
+        3, ge=1, description="Most items from one source (null: any)."
+    )
+    max_per_topic: int | None = Field(4, ge=1, description="Most items on one topic (null: any).")
+    cap_own_sources: bool = Field(
+        False, description="Whether max_per_source also limits the publisher's own sources."
+    )
+    min_score: float = Field(0.05, ge=0, description="Items scoring below this never go out.")
+    min_items: int = Field(
+        3, ge=1, description="Fewer items above min_score make a thin day (see thin_day)."
+    )
+    thin_day: Literal["shorten", "skip"] = Field(
+        "shorten", description="On a thin day send the few items (shorten) or nothing (skip)."
+    )
+    section_order: list[str] = Field(
+        default_factory=list,
+        description="Order of topic sections after the top stories (empty: newsletter.topics).",
+    )
+    top_stories: int = Field(3, ge=0, description="Items in the top stories at the head.")
+    own_sources: list[str] = Field(
+        # The sample publisher's site, like the other sample defaults; set yours.
+        default_factory=lambda: ["Techblick"],
+        description="The publisher's own source names.",
+    )
+    prefer_own_site: bool = Field(
+        True, description="An own-source report represents its story when there is one."
+    )
+    max_variants: int = Field(
+        8, ge=1, le=100, description="Most personalized variants (per language) of one edition."
+    )
+    cluster: ClusterSettings = Field(
+        default_factory=lambda: ClusterSettings(), description="Story clustering."
+    )
 
-    @field_validator("source_weights")
+    @field_validator("source_weights", "topic_weights")
     @classmethod
     def _positive(cls, value: dict[str, float]) -> dict[str, float]:
-        for source, weight in value.items():
+        for name, weight in value.items():
             if weight < 0:
-                raise ValueError(f"weight for {source!r} must not be negative")
+                raise ValueError(f"weight for {name!r} must not be negative")
         return value
 
 

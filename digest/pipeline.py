@@ -22,7 +22,9 @@ from digest.delivery.ledger import Resolution
 from digest.delivery.send import Progress, SendReport, deliver
 from digest.editions import EditionPlan
 from digest.errors import EditionError, InputError
+from digest.rank.variants import DEFAULT_KEY, EVERYTHING, nearest
 from digest.render import Personalization, RenderedEdition, Renderer, personalize
+from digest.store import ranking as store_ranking
 from digest.store.db import Database
 from digest.store.models import (
     Delivery,
@@ -54,6 +56,12 @@ def signer_for(settings: Settings) -> TokenSigner:
 class Draft:
     plan: EditionPlan
     rendered: RenderedEdition
+    # The personalized variant shown ("all": the full edition).
+    variant: str = DEFAULT_KEY
+
+    @property
+    def items(self) -> list[editions.PlannedItem]:
+        return self.plan.variant_items(self.variant)
 
 
 def resolve_date(value: str | None, settings: Settings, now: datetime) -> date:
@@ -87,21 +95,58 @@ def draft(
     *,
     renderer: Renderer | None = None,
     language: str | None = None,
+    variant: str = DEFAULT_KEY,
+    personalize: bool = False,
 ) -> Draft:
     """The edition as it would go out now (or as it went out, once frozen).
 
-    ``language`` picks the variant (default: the newsletter's language).
+    ``language`` picks the language (default: the newsletter's), ``variant``
+    a personalized variant ("all": the full edition); ``personalize`` plans
+    the variants (needed for ``variant``).
     """
     language = language or settings.newsletter.language
     with db.session() as session:
-        edition_plan = editions.plan(session, settings, newsletter_date, now)
+        edition_plan = editions.plan(
+            session,
+            settings,
+            newsletter_date,
+            now,
+            personalize=personalize or variant != DEFAULT_KEY,
+        )
         if edition_plan.frozen and edition_plan.edition is not None:
             variants = editions.variants_of(edition_plan.edition)
             key = editions.variant_key(variants, language, settings.newsletter.language)
-            return Draft(edition_plan, variants[key])
+            personal = editions.rendered_key(key, variant)
+            return Draft(edition_plan, variants.get(personal, variants[key]), variant)
     if renderer is None or language != settings.newsletter.language:
         renderer = renderer_for(settings, language)
-    return Draft(edition_plan, renderer.render(newsletter_date, edition_plan.digest_items))
+    items = [planned.item for planned in edition_plan.variant_items(variant)]
+    return Draft(edition_plan, renderer.render(newsletter_date, items), variant)
+
+
+def subscriber_variant(
+    db: Database, settings: Settings, edition_plan: EditionPlan, email: str
+) -> tuple[str, str]:
+    """(language, variant key) a subscriber gets of a planned or frozen edition."""
+    with db.session() as session:
+        subscriber = session.scalar(select(Subscriber).where(Subscriber.email == email.lower()))
+        if subscriber is None:
+            subscriber = session.scalar(
+                select(Subscriber).where(func.lower(Subscriber.email) == email.lower())
+            )
+        if subscriber is None:
+            raise InputError(f"no subscriber with the address {email}")
+        language = subscriber.language or settings.newsletter.language
+        preference = store_ranking.preference(subscriber.topics, subscriber.muted_sources)
+    if preference == EVERYTHING or not edition_plan.variants:
+        return language, DEFAULT_KEY
+    kept = {variant.preference: variant.key for variant in edition_plan.variants}
+    if preference in kept:
+        return language, kept[preference]
+    counts = {variant.preference: variant.subscribers for variant in edition_plan.variants}
+    universe = frozenset(settings.newsletter.topics).union(*(p.topics for p in kept))
+    target = nearest(preference, [EVERYTHING, *kept], counts, universe)
+    return language, kept.get(target, DEFAULT_KEY)
 
 
 def write_rendered(rendered: RenderedEdition, directory: Path) -> list[Path]:
@@ -231,6 +276,46 @@ def cancel(db: Database, settings: Settings, edition_id: int, *, now: datetime) 
         return int(cast("CursorResult[Any]", result).rowcount)
 
 
+def render_all(settings: Settings, current: Draft) -> dict[str, RenderedEdition]:
+    """Every rendering an edition needs: each language × (full edition + each variant).
+
+    One rendering per language, so each subscriber reads the email's own words
+    (greeting, footer, dates) in the language they chose; one per personalized
+    variant, so each gets the items for their topics. Each is rendered once.
+    """
+    edition_plan = current.plan
+    day = edition_plan.newsletter_date
+    renderings: dict[str, RenderedEdition] = {}
+    for language in LANGUAGES:
+        renderer = renderer_for(settings, language)
+        if language == settings.newsletter.language and current.variant == DEFAULT_KEY:
+            renderings[language] = current.rendered
+        else:
+            renderings[language] = renderer.render(day, edition_plan.digest_items)
+        for variant in edition_plan.variants:
+            items = [planned.item for planned in variant.items]
+            renderings[editions.rendered_key(language, variant.key)] = renderer.render(day, items)
+    return renderings
+
+
+def _skipped(db: Database, current: Draft, *, dry_run: bool, now: datetime) -> SendReport:
+    """A thin day with ranking.thin_day "skip": record why; send nothing."""
+    edition_plan = current.plan
+    edition_id = edition_plan.edition.id if edition_plan.edition else None
+    if not dry_run:
+        with db.session() as session:
+            edition_id = editions.skip(session, edition_plan, now=now).id
+    return SendReport(
+        edition_plan.newsletter_date,
+        edition_id,
+        "",
+        0,
+        dry_run=dry_run,
+        thin_day=edition_plan.thin_reason,
+        edition_skipped=True,
+    )
+
+
 def _no_items(edition_plan: EditionPlan) -> EditionError:
     start = edition_plan.window_start.isoformat(timespec="minutes")
     end = edition_plan.cutoff.isoformat(timespec="minutes")
@@ -261,7 +346,11 @@ def send(
     now = clock()
     if send_at is not None:
         send_at = _check_schedule(settings, send_at, now)
-    current = draft(db, settings, newsletter_date, now)
+    current = draft(db, settings, newsletter_date, now, personalize=True)
+    if not current.plan.items and not current.plan.candidates:
+        raise _no_items(current.plan)
+    if current.plan.skipped and not current.plan.frozen:
+        return _skipped(db, current, dry_run=dry_run, now=now)
     if not current.plan.items:
         raise _no_items(current.plan)
     if dry_run:
@@ -277,18 +366,13 @@ def send(
             len(current.plan.items),
             audience=audience or 0,
             dry_run=True,
+            thin_day=current.plan.thin_reason,
         )
-    variants: dict[str, RenderedEdition] = {settings.newsletter.language: current.rendered}
+    renderings: dict[str, RenderedEdition] = {}
     if not current.plan.frozen:
-        # One rendering per language, so each subscriber reads the email's own
-        # words (greeting, footer, dates) in the language they chose.
-        for language in LANGUAGES:
-            if language not in variants:
-                variants[language] = renderer_for(settings, language).render(
-                    newsletter_date, current.plan.digest_items
-                )
+        renderings = render_all(settings, current)
     with db.session() as session:
-        edition = editions.freeze(session, settings, current.plan, variants, now=now)
+        edition = editions.freeze(session, settings, current.plan, renderings, now=now)
         edition_id = edition.id
         scheduled = (edition.send_at, edition.provider_batch_id)
     if send_at is not None or scheduled[1] is not None:

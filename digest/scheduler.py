@@ -50,6 +50,11 @@ def daily_job(config_path: str | None, *, clock: Clock = pipeline.utc_now) -> No
     try:
         today = editions.local_date(clock(), settings)
         report = pipeline.send(db, settings, today, clock=clock)
+        if report.edition_skipped:
+            log.warning("edition %s skipped, thin day: %s", today, report.thin_day)
+            return
+        if report.thin_day:
+            log.warning("edition %s shortened, thin day: %s", today, report.thin_day)
         log.info(
             "edition %s: %d sent, %d already had it, %d failed, %d uncertain",
             today,

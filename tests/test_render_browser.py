@@ -69,12 +69,18 @@ def chromium() -> Iterator[Browser]:
         yield browser
 
 
-@pytest.fixture(scope="module")
-def email_html(tmp_path_factory: pytest.TempPathFactory) -> str:
+# The same six items without sections, and grouped into sections with
+# "also reported by" links.
+FIXTURES = ["items", "sections"]
+
+
+@pytest.fixture(scope="module", params=FIXTURES)
+def email_html(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     settings = load_settings(
         None, environ={"DIGEST_SECRET_KEY": "x"}, cwd=tmp_path_factory.mktemp("settings")
     )
-    data = json.loads((DATA / "render" / "items.json").read_text(encoding="utf-8"))
+    path = DATA / "render" / f"{request.param}.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
     edition = Renderer(settings).render(
         date(2026, 11, 25), [DigestItem.from_snapshot(entry) for entry in data]
     )
@@ -136,6 +142,13 @@ def test_layout_fits_and_reads(
     if width == PHONE[0]:
         teaser_sizes = [t["size"] for t in found["texts"] if t["text"].startswith("Nach mehr als")]
         assert teaser_sizes and min(teaser_sizes) >= 16
+
+    if "Auch berichtet von:" in email_html:
+        # The links checked above include the "also reported by" ones.
+        assert any(link["text"] == "Zeit Online" for link in links)
+        shown = [t["text"] for t in found["texts"]]
+        for heading in ("Top-Themen", "Wirtschaft & Finanzen", "Weitere Meldungen"):
+            assert heading in shown, heading
 
 
 def test_screenshots_are_written(chromium: Browser, email_html: str, tmp_path: Path) -> None:

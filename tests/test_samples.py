@@ -157,7 +157,7 @@ def test_feed_parses_and_is_dated_relative_to_now(written: dict[str, Path]) -> N
     ages = _placeholder_ages("feed.xml.tmpl", "rfc822")
     build_age, item_ages = ages[0], ages[1:]
     assert calendar.timegm(feed.feed.updated_parsed) == (NOW - parse_age(build_age)).timestamp()
-    assert len(feed.entries) == len(item_ages) == 5
+    assert len(feed.entries) == len(item_ages) == 7
     for entry, age in zip(feed.entries, item_ages, strict=True):
         assert calendar.timegm(entry.published_parsed) == (NOW - parse_age(age)).timestamp()
         assert entry.title and entry.link and entry.tags and entry.content

@@ -245,6 +245,7 @@ def test_export_has_every_column_and_the_consent_record(db: Database) -> None:
         "language": "de",
         "timezone": "Europe/Berlin",
         "topics": "KI|Chips",
+        "muted_sources": "",
         "delivery_time": "06:30",
         "status": "active",
         "status_reason": "",

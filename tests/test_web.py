@@ -213,6 +213,14 @@ def test_subscriber_pages_are_not_indexed_framed_or_cached(
         assert response.headers["cache-control"] == "no-store"
 
 
+_SUBJECTS = (
+    "Hafenroboter laden Container in Hamburg",
+    "Gericht stoppt Windpark vor Rügen",
+    "Quantenrechner rechnet Wetter für Alpen",
+    "Chipfabrik eröffnet Reinraum in Magdeburg",
+)
+
+
 def _store_articles(db: Database, count: int) -> None:
     with db.session() as session:
         for i in range(count):
@@ -221,10 +229,11 @@ def _store_articles(db: Database, count: int) -> None:
                 ArticleData(
                     canonical_url=f"https://news.example.com/a{i}",
                     url=f"https://news.example.com/a{i}",
-                    title=f"Schlagzeile Nummer {i}",
+                    # Distinct words, or the ranking would take them for one story.
+                    title=f"Schlagzeile Nummer {i}: {_SUBJECTS[i % len(_SUBJECTS)]}",
                     teaser=f"Anriss zum Artikel {i}.",
-                    body_html=f"<p>Text {i}</p>",
-                    body_text=f"Text {i}",
+                    body_html=f"<p>{_SUBJECTS[i % len(_SUBJECTS)]} {i}</p>",
+                    body_text=f"{_SUBJECTS[i % len(_SUBJECTS)]} {i}",
                     published_at=NOW - timedelta(hours=i + 1),
                     content_hash=str(i),
                     source="Techblick",

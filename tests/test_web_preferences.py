@@ -258,3 +258,48 @@ def test_page_in_the_subscribers_language(
     page = client.get(response.headers["location"]).text
     assert '<html lang="de">' in page and "Ihre Einstellungen wurden gespeichert." in page
     assert (load(db, ben).language, load(db, ben).timezone) == ("de", "Europe/London")
+
+
+def test_mute_sources_offered_from_recent_articles(
+    client: TestClient, web_settings: Settings, db: Database, subscriber_id: int
+) -> None:
+    from datetime import timedelta
+
+    from digest.store.articles import ArticleData, upsert_article
+
+    with db.session() as session:
+        for n, (source, age) in enumerate([("Netzpuls", 2), ("Chipwelt", 5), ("Altblatt", 90)]):
+            upsert_article(
+                session,
+                ArticleData(
+                    canonical_url=f"https://example.com/{n}",
+                    url=f"https://example.com/{n}",
+                    title=f"Artikel {n}",
+                    teaser="",
+                    body_html="",
+                    body_text="",
+                    published_at=NOW - timedelta(days=age),
+                    content_hash=str(n),
+                    source=source,
+                ),
+                now=NOW,
+            )
+    path = preferences_path(web_settings, subscriber_id)
+    page = client.get(path).text
+    assert "<legend>Quellen, die Sie nicht lesen möchten</legend>" in page
+    offered = re.findall(r'name="muted_sources" value="([^"]+)"', page)
+    # Sources of the last 30 days only.
+    assert offered == ["Chipwelt", "Netzpuls"]
+
+    assert save(client, path, muted_sources=["Netzpuls"]).status_code == 303
+    assert load(db, subscriber_id).muted_sources == ["Netzpuls"]
+    assert 'value="Netzpuls" checked' in client.get(path).text
+
+    refused = save(client, path, muted_sources=["Erfunden"])
+    assert refused.status_code == 400
+    assert "Bitte wählen Sie Quellen aus der Liste." in refused.text
+    assert load(db, subscriber_id).muted_sources == ["Netzpuls"]
+
+    # Unticking them all clears the mutes.
+    assert save(client, path).status_code == 303
+    assert load(db, subscriber_id).muted_sources == []

@@ -13,7 +13,7 @@ import sys
 from sqlalchemy.exc import OperationalError
 
 # Importing the command modules registers their commands on the app.
-from digest.cli import edition, service, stats, subscribers
+from digest.cli import edition, editor, service, stats, subscribers
 from digest.cli.common import EXIT_INCOMPLETE, app, err, state
 from digest.errors import DigestError
 
@@ -21,6 +21,7 @@ __all__ = [
     "EXIT_INCOMPLETE",
     "app",
     "edition",
+    "editor",
     "main",
     "service",
     "state",

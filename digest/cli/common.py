@@ -34,6 +34,11 @@ app = typer.Typer(
 )
 subscribers_app = typer.Typer(help="Manage subscribers.", no_args_is_help=True)
 app.add_typer(subscribers_app, name="subscribers")
+edition_app = typer.Typer(
+    help="Editor decisions for an edition before it is sent: pin, boost or drop an article.",
+    no_args_is_help=True,
+)
+app.add_typer(edition_app, name="edition")
 
 
 class _State:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from datetime import datetime
+from dataclasses import asdict, replace
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -30,6 +30,9 @@ from digest.delivery import ledger
 from digest.delivery.ledger import Resolution
 from digest.delivery.send import SendReport
 from digest.errors import InputError
+from digest.rank import EditionSelection, explanation_dict, select_variant
+from digest.rank import explain as explain_rows
+from digest.store.db import Database
 
 # --------------------------------------------------------------------------- ingest
 
@@ -68,72 +71,241 @@ def print_ingest(report: ingest.IngestReport) -> None:
 # --------------------------------------------------------------------------- rank
 
 
-@app.command("rank")
-def rank_command(date_: DateOption = None, as_json: JsonOption = False) -> None:
-    """List the articles of an edition with their scores.
+ExplainOption = Annotated[
+    bool,
+    typer.Option(
+        "--explain",
+        "-e",
+        help="Every candidate: score by signal, story cluster, and why it is in or out.",
+    ),
+]
+SubscriberOption = Annotated[
+    str | None,
+    typer.Option("--subscriber", help="Rank for this subscriber's topics and muted sources."),
+]
 
-    Example: digest rank --date tomorrow --json
+
+@app.command("rank")
+def rank_command(
+    date_: DateOption = None,
+    explain: ExplainOption = False,
+    subscriber: SubscriberOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show what an edition would contain, in email order; --explain shows why.
+
+    Example: digest rank --explain
     """
     cfg = settings()
     moment = now()
     newsletter_date = pipeline.resolve_date(date_, cfg, moment)
-    with database() as db, db.session() as session:
-        plan = editions.plan(session, cfg, newsletter_date, moment)
-    rows = [
-        {
-            "position": position,
-            "score": round(planned.score, 4),
-            "signals": {k: round(v, 4) for k, v in planned.signals.items()},
-            "title": planned.item.title,
-            "source": planned.item.source,
-            "published_at": planned.item.published_at.isoformat(),
-            "url": planned.item.url,
-            "article_id": planned.article_id,
-        }
-        for position, planned in enumerate(plan.items, start=1)
-    ]
+    with database() as db:
+        with db.session() as session:
+            plan = editions.plan(session, cfg, newsletter_date, moment)
+        selection, items, label = plan.selection, plan.items, None
+        if subscriber is not None:
+            personal = replace(plan, variants=_all_variants(db, cfg, newsletter_date, moment))
+            _language, key = pipeline.subscriber_variant(db, cfg, personal, subscriber)
+            label = f"the variant for {subscriber}: {key}"
+            wanted = next((v for v in personal.variants if v.key == key), None)
+            if wanted is not None:
+                items = wanted.items
+                if selection is not None:
+                    selection = select_variant(selection, wanted.preference)
     if as_json:
-        print_json(
-            {
-                "date": newsletter_date.isoformat(),
-                "frozen": plan.frozen,
-                "window": [plan.window_start.isoformat(), plan.cutoff.isoformat()],
-                "candidates": plan.candidates,
-                "items": rows,
-            }
-        )
+        print_json(ranking_json(plan, selection, items, explain=explain))
         return
+    print_ranking(plan, selection, items, cfg, explain=explain, label=label)
+
+
+def _all_variants(
+    db: Database, cfg: Settings, newsletter_date: date, moment: datetime
+) -> tuple[editions.PlanVariant, ...]:
+    with db.session() as session:
+        return editions.plan(session, cfg, newsletter_date, moment, personalize=True).variants
+
+
+def ranking_json(
+    plan: editions.EditionPlan,
+    selection: EditionSelection | None,
+    items: list[editions.PlannedItem],
+    *,
+    explain: bool,
+) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "date": plan.newsletter_date.isoformat(),
+        "frozen": plan.frozen,
+        "window": [plan.window_start.isoformat(), plan.cutoff.isoformat()],
+        "candidates": plan.candidates,
+        "thin_day": plan.thin_reason,
+        "skipped": plan.skipped,
+        "items": [
+            {
+                "position": position,
+                "article_id": planned.article_id,
+                "section": planned.item.section,
+                "score": round(planned.score, 4),
+                "signals": {k: round(v, 4) for k, v in planned.signals.items()},
+                "title": planned.item.title,
+                "source": planned.item.source,
+                "published_at": planned.item.published_at.isoformat(),
+                "url": planned.item.url,
+                "also_reported_by": [a.url for a in planned.item.also_reported_by],
+                "pinned": planned.pinned,
+            }
+            for position, planned in enumerate(items, start=1)
+        ],
+    }
+    if explain and selection is not None:
+        data["explanation"] = explanation_dict(selection)
+    return data
+
+
+def print_ranking(
+    plan: editions.EditionPlan,
+    selection: EditionSelection | None,
+    items: list[editions.PlannedItem],
+    cfg: Settings,
+    *,
+    explain: bool,
+    label: str | None = None,
+) -> None:
     tz = cfg.newsletter.tz
-    table = Table(
-        title=f"Edition {newsletter_date} ({'frozen' if plan.frozen else 'draft'}): "
-        f"{len(plan.items)} of {plan.candidates} candidates, "
-        f"{plan.window_start.astimezone(tz):%d.%m. %H:%M} – "
-        f"{plan.cutoff.astimezone(tz):%d.%m. %H:%M}"
+    state_label = "frozen" if plan.frozen else "skipped" if plan.skipped else "draft"
+    out.print(
+        f"[bold]Edition {plan.newsletter_date}[/] ({state_label}"
+        + (f", {label}" if label else "")
+        + f"): window {plan.window_start.astimezone(tz):%d.%m. %H:%M} – "
+        f"{plan.cutoff.astimezone(tz):%d.%m. %H:%M}",
+        highlight=False,
     )
-    for column in (
-        "#",
-        "score",
-        "recency",
-        "priority",
-        "source weight",
-        "published",
-        "source",
-        "title",
-    ):
+    if selection is not None:
+        multi = sum(1 for story in selection.stories if len(story.members) > 1)
+        out.print(
+            f"{plan.candidates} candidate articles → {len(selection.stories)} stories "
+            f"({multi} reported more than once) → {len(items)} items",
+            highlight=False,
+        )
+    else:
+        out.print(f"{len(items)} items, as frozen when sending started", highlight=False)
+    if plan.thin_reason:
+        out.print(f"[yellow]Thin day:[/] {plan.thin_reason}", highlight=False)
+    if selection is not None:
+        for note in selection.notes:
+            out.print(f"[dim]note: {note}[/]", highlight=False)
+    if explain and selection is not None:
+        print_explanation(selection, cfg)
+        return
+    table = Table(show_lines=False)
+    for column in ("#", "section", "score", "story", "source", "title"):
         table.add_column(column, overflow="fold")
-    for position, planned in enumerate(plan.items, start=1):
-        signals = planned.signals
+    for position, planned in enumerate(items, start=1):
+        also = len(planned.item.also_reported_by)
         table.add_row(
-            str(position),
+            str(position) + (" 📌" if planned.pinned else ""),
+            planned.item.section or "",
             f"{planned.score:.3f}",
-            f"{signals.get('recency', 0):.3f}",
-            f"{signals.get('priority', 0):g}",
-            f"{signals.get('source_weight', 1):g}",
-            f"{planned.item.published_at.astimezone(tz):%d.%m. %H:%M}",
+            f"+{also} more report(s)" if also else "",
             planned.item.source or "",
             planned.item.title,
         )
     out.print(table)
+    if selection is not None:
+        out.print(
+            "[dim]`digest rank --explain` shows each candidate's score by signal, its story "
+            "and why the others are left out.[/]"
+        )
+
+
+_SHORT = {
+    "duplicate": "duplicate",
+    "below_threshold": "below min_score",
+    "source_cap": "source cap",
+    "topic_cap": "topic cap",
+    "already_sent": "already sent",
+    "story_sent": "story sent",
+    "dropped": "dropped by editor",
+    "outranked": "outranked",
+    "thin_day": "thin day",
+    "muted_source": "muted source",
+    "other_topics": "other topics",
+}
+
+
+_SIGNAL_LABELS = {
+    "recency": "recency",
+    "priority": "priority",
+    "popularity": "popularity",
+    "coverage": "coverage",
+    "source_weight": "source",
+    "topic_weight": "topic",
+    "novelty": "updated",
+    "editor_boost": "editor",
+}
+
+
+def _duration(value: timedelta) -> str:
+    hours, seconds = divmod(int(value.total_seconds()), 3600)
+    return f"{hours} h" + (f" {seconds // 60} min" if seconds else "")
+
+
+def print_explanation(selection: EditionSelection, cfg: Settings) -> None:
+    rows = explain_rows(selection)
+    table = Table(show_lines=True)
+    for column in ("id", "result", "score = points by signal × factors", "story", "source · title"):
+        table.add_column(column, overflow="fold")
+    table.add_column("why", overflow="fold", ratio=1)
+    for row in rows:
+        parts = row.contributions
+        breakdown = " + ".join(
+            f"{_SIGNAL_LABELS[name]} {parts.get(name, 0):.2f}"
+            for name in ("recency", "priority", "popularity", "coverage")
+            if parts.get(name, 0) or name == "recency"
+        )
+        factors = " ".join(
+            f"×{row.signals[name]:g} {_SIGNAL_LABELS[name]}"
+            for name in ("source_weight", "topic_weight", "novelty", "editor_boost")
+            if row.signals.get(name, 1.0) != 1.0
+        )
+        if row.status == "selected":
+            result = f"[green]#{row.position}[/] {row.section}"
+            why = (
+                "also reported by " + ", ".join(str(i) for i in row.also_reported_by)
+                if row.also_reported_by
+                else ""
+            )
+        else:
+            assert row.reason is not None
+            result = f"[red]out[/]: {_SHORT.get(str(row.reason.kind), str(row.reason.kind))}"
+            why = row.reason.detail
+        story = f"S{row.story_id}" + (f" ({row.story_size} reports)" if row.story_size > 1 else "")
+        table.add_row(
+            str(row.article_id),
+            result,
+            f"[bold]{row.score:.3f}[/] = {breakdown}" + (f" ({factors})" if factors else ""),
+            story,
+            f"{row.source or '-'} · {row.title}",
+            why,
+        )
+    out.print(table)
+    clusters = [cluster for cluster in selection.stories if len(cluster.members) > 1]
+    if clusters:
+        out.print("[bold]Stories reported more than once[/] (article id and source, best first)")
+        for cluster in clusters:
+            members = ", ".join(
+                f"{m.candidate.id} ({m.candidate.source or '-'})" for m in cluster.members
+            )
+            out.print(f"  S{cluster.id}: {members}", highlight=False)
+    config = editions.ranking_config(cfg)
+    out.print(
+        "[dim]score = (recency + priority + popularity + coverage) × source weight × topic "
+        "weight × novelty × editor boost; each part is shown in points, factors applied. "
+        f"recency halves every {_duration(cfg.ranking.half_life)}; priority adds "
+        f"{config.priority_weight:g} per point; coverage adds {config.coverage_weight:g} per "
+        "doubling of the sources reporting the story; a story is shown once, by its best "
+        "report, and the others are linked as 'also reported by'.[/]",
+        highlight=False,
+    )
 
 
 # --------------------------------------------------------------------------- render
@@ -300,11 +472,18 @@ def status_command(
                 )
                 return
             edition_id, day, state = found.id, found.newsletter_date, found.status
+            thin = found.thin_reason
         counts = ledger.counts(db, edition_id)
     left = counts["pending"] + counts["uncertain"] + counts["in_flight"]
     if as_json:
         print_json(
-            {"edition_id": edition_id, "date": day.isoformat(), "status": state, "counts": counts}
+            {
+                "edition_id": edition_id,
+                "date": day.isoformat(),
+                "status": state,
+                "thin_day": thin,
+                "counts": counts,
+            }
         )
     else:
         table = Table(title=f"Edition {day} (id {edition_id}): {state}")
@@ -313,6 +492,8 @@ def status_command(
         for name, count in counts.items():
             table.add_row(name, str(count))
         out.print(table)
+        if thin:
+            out.print(f"[yellow]Thin day:[/] {thin}", highlight=False)
         if counts["uncertain"]:
             out.print(
                 f"{counts['uncertain']} uncertain: `digest send --date {day} "
@@ -325,8 +506,21 @@ def status_command(
 def print_send(report: SendReport, cfg: Settings, *, where: bool = True) -> None:
     for problem in report.errors:
         err.print(f"[yellow]failed[/] {problem}", highlight=False)
+    if report.edition_skipped:
+        what = "would be skipped" if report.dry_run else "skipped: nothing was sent"
+        out.print(
+            f"Edition {report.newsletter_date} {what}. Thin day: {report.thin_day}",
+            highlight=False,
+        )
+        out.print(
+            "[dim]Lower ranking.min_items or set ranking.thin_day: shorten to send short "
+            "editions; pin articles with `digest edition pin` to add them.[/]"
+        )
+        return
     head = f"Edition {report.newsletter_date} ({report.items} items): {report.subject}"
     out.print(head, highlight=False)
+    if report.thin_day:
+        out.print(f"[yellow]Thin day:[/] {report.thin_day}", highlight=False)
     if report.dry_run:
         out.print(
             f"Dry run: would send to {report.audience} active subscriber(s); "

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import BindParameter, CursorResult, bindparam, insert, select, update
+from sqlalchemy import BindParameter, CursorResult, bindparam, insert, null, select, update
 
 from digest.delivery.ledger import renew_on
 from digest.errors import DeliveryError
@@ -44,6 +44,9 @@ class PendingRow(NamedTuple):
     status: str
     delivery_time: str | None
     timezone: str | None
+    # Read only for editions with personalized variants (see pending_page).
+    topics: list[str] | None = None
+    muted_sources: list[str] | None = None
 
 
 _NOW = bindparam("now", type_=UTCDateTime())
@@ -69,6 +72,14 @@ _PENDING_PAGE = (
     )
     .order_by(Delivery.id)
     .limit(bindparam("limit"))
+)
+_PENDING_PAGE_WITH_PREFERENCES = _PENDING_PAGE.add_columns(
+    Subscriber.topics, Subscriber.muted_sources
+)
+# Without them the database returns two NULLs, which costs less than
+# building each row's tuple again here.
+_PENDING_PAGE_PLAIN = _PENDING_PAGE.add_columns(
+    null().label("topics"), null().label("muted_sources")
 )
 
 _SUPPRESS = (
@@ -143,11 +154,18 @@ _SETTLE_BATCH = (
 )
 
 
-def pending_page(db: Database, edition_id: int, after: int, limit: int) -> list[PendingRow]:
-    """The next pending rows after delivery id ``after``, with what sending needs."""
+def pending_page(
+    db: Database, edition_id: int, after: int, limit: int, *, preferences: bool = False
+) -> list[PendingRow]:
+    """The next pending rows after delivery id ``after``, with what sending needs.
+
+    ``preferences`` adds the subscribers' topics and muted sources (two JSON
+    columns to decode per row: only for editions with personalized variants).
+    """
     parameters = {"edition_id": edition_id, "after": after, "limit": limit}
+    query = _PENDING_PAGE_WITH_PREFERENCES if preferences else _PENDING_PAGE_PLAIN
     with db.session() as session:
-        rows = session.connection().execute(_PENDING_PAGE, parameters)
+        rows = session.connection().execute(query, parameters)
         return list(map(PendingRow._make, rows))
 
 

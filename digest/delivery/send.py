@@ -39,8 +39,9 @@ from digest.delivery.base import Backend, Batch, BatchOutcome, BatchRecipient
 from digest.delivery.compose import Composer, sender_domain
 from digest.delivery.ledger import Resolution
 from digest.delivery.ledger_batches import PendingRow
-from digest.editions import due_at, variant_key, variants_of
+from digest.editions import VariantChooser, due_at, variants_of
 from digest.errors import DeliveryError
+from digest.rank.variants import DEFAULT_KEY
 from digest.render import Personalization, RenderedEdition
 from digest.store.db import Database
 from digest.store.models import DeliveryStatus, Edition, EditionStatus, Subscriber, SubscriberStatus
@@ -78,6 +79,9 @@ class SendReport:
     resolved: int = 0
     dry_run: bool = False
     errors: list[str] = field(default_factory=list)
+    # A thin day: why the edition is short, or (edition_skipped) why nothing was sent.
+    thin_day: str | None = None
+    edition_skipped: bool = False
 
     @property
     def complete(self) -> bool:
@@ -186,9 +190,12 @@ def deliver(
         if edition is None or edition.frozen_at is None:
             raise DeliveryError(f"edition {edition_id} is not frozen; plan and freeze it first")
         variants = variants_of(edition)
-        default = variant_key(variants, settings.newsletter.language, settings.newsletter.language)
+        chooser = VariantChooser(edition, settings)
+        default = chooser.language_key(settings.newsletter.language)
         day = edition.newsletter_date
-        report = SendReport(day, edition.id, variants[default].subject, len(edition.items))
+        items = sum(1 for item in edition.items if item.variant == DEFAULT_KEY)
+        report = SendReport(day, edition.id, variants[default].subject, items)
+        report.thin_day = edition.thin_reason
         report.audience = (
             session.scalar(select(func.count()).where(Subscriber.status == SubscriberStatus.ACTIVE))
             or 0
@@ -213,7 +220,7 @@ def deliver(
                 backend,
                 report,
                 variants,
-                default,
+                chooser,
                 _Recipients(settings, signer, edition_id, day),
                 owner=owner,
                 clock=clock,
@@ -245,7 +252,7 @@ def _run_batches(
     backend: Backend,
     report: SendReport,
     variants: dict[str, RenderedEdition],
-    default: str,
+    chooser: VariantChooser,
     recipients: _Recipients,
     *,
     owner: str,
@@ -348,9 +355,13 @@ def _run_batches(
     # thousand rows would otherwise go out as two half-empty requests. They
     # are only claimed when their batch is sent.
     gathering: dict[str, list[PendingRow]] = {}
+    # Preferences are read (and matched) only when the edition has personalized variants.
+    personalized = chooser.personalized
     with backend, futures.ThreadPoolExecutor(max_workers=concurrency) as pool:
         while stop is None:
-            page = ledger_batches.pending_page(db, edition_id, after, page_size)
+            page = ledger_batches.pending_page(
+                db, edition_id, after, page_size, preferences=personalized
+            )
             now = clock()
             if not page:
                 # Whatever is still gathering goes out in part-filled batches.
@@ -377,7 +388,11 @@ def _run_batches(
                         report.waiting += 1
                         handled += 1
                         continue
-                key = variant_key(variants, row.language, default)
+                key = (
+                    chooser.key(row.language, row.topics, row.muted_sources)
+                    if personalized
+                    else chooser.language_key(row.language)
+                )
                 rows = gathering.setdefault(key, [])
                 rows.append(row)
                 if len(rows) >= size:

@@ -352,4 +352,5 @@ def clean_record(record: ArticleRecord, *, default_tz: tzinfo = UTC) -> ArticleD
         image_url=strip_tracking(record.image_url) if record.image_url else None,
         image_alt=_plain(record.image_alt),
         priority=record.priority,
+        views=record.views,
     )

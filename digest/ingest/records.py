@@ -55,6 +55,8 @@ class ArticleRecord(BaseModel):
     source: str | None = None
     language: str | None = None
     priority: float = 0.0
+    # Views or another reach figure from the publisher's analytics (popularity).
+    views: float = Field(0.0, ge=0, allow_inf_nan=False)
 
     @field_validator("url", mode="after")
     @classmethod

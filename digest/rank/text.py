@@ -175,6 +175,8 @@ class FeatureExtractor:
         """Classify tokens not seen before (folding them all in one call)."""
         # Sorted, so feature ids follow the tokens, not set iteration order.
         new = sorted(tokens - self._known)
+        if not new:
+            return
         self._known.update(new)
         folded = fold("\n".join(new)).split("\n")
         for raw, plain in zip(new, folded, strict=True):

@@ -78,12 +78,38 @@ def distance(a: PreferenceSet, b: PreferenceSet, universe: frozenset[str]) -> fl
     )
 
 
+def nearest(
+    preference: PreferenceSet,
+    kept: Iterable[PreferenceSet],
+    counts: Mapping[PreferenceSet, int],
+    universe: frozenset[str],
+) -> PreferenceSet:
+    """The kept set a rarer one is merged into (rules 1-3 of the module docstring).
+
+    Also used when sending, for subscribers whose set was not seen at planning
+    time (they changed it since): ``counts`` are then the stored variant sizes.
+    """
+    return min(
+        kept,
+        key=lambda v: (
+            not v.muted_sources >= preference.muted_sources,
+            distance(preference, v, universe),
+            -counts.get(v, 0),
+            variant_key(v),
+        ),
+    )
+
+
 def build_variants(
-    preferences: Iterable[PreferenceSet], *, max_variants: int, topics: Iterable[str] = ()
+    preferences: Iterable[PreferenceSet] | Mapping[PreferenceSet, int],
+    *,
+    max_variants: int,
+    topics: Iterable[str] = (),
 ) -> VariantPlan:
     """Plan at most ``max_variants`` variants for subscribers' preference sets.
 
-    ``preferences`` holds one set per subscriber; ``topics`` is the newsletter's
+    ``preferences`` holds one set per subscriber, or the number of subscribers
+    per set; ``topics`` is the newsletter's
     topic list (what "no topics chosen" means), else the topics named in the sets.
     """
     if max_variants < 1:
@@ -99,15 +125,7 @@ def build_variants(
     for preference in ranked:
         if preference in kept_set:
             continue
-        target = min(
-            kept,
-            key=lambda v: (
-                not v.muted_sources >= preference.muted_sources,
-                distance(preference, v, universe),
-                -counts.get(v, 0),
-                variant_key(v),
-            ),
-        )
+        target = nearest(preference, kept, counts, universe)
         merged[target].append(preference)
         assignment[preference] = variant_key(target)
         missing = preference.muted_sources - target.muted_sources

@@ -5,13 +5,14 @@ with placeholders for per-recipient values (see :data:`PLACEHOLDERS`);
 :func:`personalize` fills them in for one subscriber, escaping for each part.
 
     renderer = Renderer(settings)
-    edition = renderer.render(date(2026, 11, 25), items)
+    edition = renderer.render(date(2026, 11, 25), items)   # items: DigestItem, in order
     who = Personalization(email=..., unsubscribe_url=..., preferences_url=...)
     copy = personalize(edition, who)
 """
 
 from digest.render.personalize import PLACEHOLDERS, Personalization, personalize, substitutions
 from digest.render.renderer import (
+    AlsoReported,
     DigestItem,
     RenderedEdition,
     Renderer,
@@ -20,6 +21,7 @@ from digest.render.renderer import (
 
 __all__ = [
     "PLACEHOLDERS",
+    "AlsoReported",
     "DigestItem",
     "Personalization",
     "RenderedEdition",

@@ -39,6 +39,42 @@ TEXT_WIDTH: Final = 72
 # against a custom template producing a paragraph.
 _ONE_LINE_MAX: Final = 250
 
+# Section keys with a meaning of their own (the ranking uses the same ones);
+# any other key is a topic name and is shown as given.
+TOP_SECTION: Final = "top"
+OTHER_SECTION: Final = "other"
+# "Also reported by" shows at most this many links: the line should stay one
+# line on a phone, and every link costs bytes towards Gmail's 102 KB clip. The
+# ranking lists the best reports first, so the cut keeps those.
+ALSO_SHOWN: Final = 3
+# Link text for a report without a source: its title, cut to this length.
+_ALSO_TITLE_MAX: Final = 40
+
+
+def _check_web_url(value: str | None, name: str, title: str) -> None:
+    # Autoescape stops markup, not a javascript: link; only web URLs get in.
+    if value is not None and urlsplit(value.strip()).scheme not in {"http", "https"}:
+        raise RenderError(f"{name} of {title!r} is not an http(s) URL: {value!r:.100}")
+
+
+@dataclass(frozen=True)
+class AlsoReported:
+    """Another report of an item's story, by another source ("also reported by")."""
+
+    title: str
+    url: str
+    source: str | None
+
+    @classmethod
+    def from_snapshot(cls, data: Mapping[str, Any]) -> AlsoReported:
+        """One entry of ``also_reported_by`` as :meth:`DigestItem.to_snapshot` wrote it."""
+        try:
+            return cls(title=data["title"], url=data["url"], source=data.get("source"))
+        except (KeyError, TypeError, AttributeError):
+            raise RenderError(
+                f"also_reported_by entry needs a title and a url: {data!r:.200}"
+            ) from None
+
 
 @dataclass(frozen=True)
 class DigestItem:
@@ -52,21 +88,30 @@ class DigestItem:
     image_url: str | None = None
     image_alt: str | None = None
     author: str | None = None
+    # "top", a topic name or "other", as the ranking grouped the edition; None
+    # for no sections (then the email shows the top item and "More news").
+    section: str | None = None
+    # Other reports of the same story, best first.
+    also_reported_by: tuple[AlsoReported, ...] = ()
 
     def __post_init__(self) -> None:
         if self.published_at.tzinfo is None or self.published_at.utcoffset() is None:
             # A naive time would be read in whatever zone the server runs in.
             raise RenderError(f"published_at of {self.title!r} has no time zone")
-        # Autoescape stops markup, not a javascript: link; only web URLs get in.
-        for name in ("url", "image_url"):
-            value = getattr(self, name)
-            if value is not None and urlsplit(value.strip()).scheme not in {"http", "https"}:
-                raise RenderError(f"{name} of {self.title!r} is not an http(s) URL: {value!r:.100}")
+        _check_web_url(self.url, "url", self.title)
+        _check_web_url(self.image_url, "image_url", self.title)
+        if self.section is not None and not self.section.strip():
+            raise RenderError(f"section of {self.title!r} is blank; use None for no section")
+        # A list would make the frozen item unhashable; keep the field a tuple.
+        object.__setattr__(self, "also_reported_by", tuple(self.also_reported_by))
+        for other in self.also_reported_by:
+            _check_web_url(other.url, "also_reported_by url", self.title)
 
     def to_snapshot(self) -> dict[str, Any]:
         """JSON-safe dict; ``published_at`` as an ISO 8601 string with offset."""
         data = asdict(self)
         data["published_at"] = self.published_at.isoformat()
+        data["also_reported_by"] = [asdict(other) for other in self.also_reported_by]
         return data
 
     @classmethod
@@ -83,6 +128,10 @@ class DigestItem:
                 values["published_at"] = datetime.fromisoformat(published)
             except ValueError:
                 raise RenderError(f"item snapshot has a bad published_at: {published!r}") from None
+        # Snapshots from before sections and "also reported by" lack both keys.
+        values["also_reported_by"] = tuple(
+            AlsoReported.from_snapshot(entry) for entry in values.get("also_reported_by") or ()
+        )
         return cls(**values)
 
 
@@ -100,9 +149,22 @@ class RenderedEdition:
 
 
 @dataclass(frozen=True)
+class AlsoView:
+    """An "also reported by" link as the templates see it, cleaned and defused."""
+
+    title: str
+    url: str
+    source: str | None
+    # The link text: the source, or the shortened title when the source is
+    # missing or already named on the line.
+    label: str
+
+
+@dataclass(frozen=True)
 class ItemView:
     """An item as the templates see it: cleaned, defused and with a localized time."""
 
+    # 1-based position in ``items`` (the ranking's order).
     position: int
     title: str
     url: str
@@ -112,6 +174,18 @@ class ItemView:
     time: str
     image_url: str | None
     image_alt: str
+    section: str | None
+    # At most ALSO_SHOWN links.
+    also: list[AlsoView]
+
+
+@dataclass(frozen=True)
+class SectionView:
+    """A heading and its items: "top", a topic, or "other"."""
+
+    key: str
+    label: str
+    items: list[ItemView]
 
 
 def shipped_templates_dir() -> Path:
@@ -167,6 +241,26 @@ def _clean(value: str) -> str:
     return defuse(" ".join(value.split()))
 
 
+def _also_views(item: DigestItem) -> list[AlsoView]:
+    """The first ALSO_SHOWN other reports of ``item``, each labelled by its source.
+
+    A report without a source, or whose source was already named (the item's
+    own, or an earlier link's), is labelled by its shortened title instead:
+    "Also reported by: dpa, dpa" would not tell the reader which is which.
+    """
+    named = {_clean(item.source).casefold()} if item.source else set()
+    views = []
+    for other in item.also_reported_by[:ALSO_SHOWN]:
+        title = _clean(other.title)
+        source = _clean(other.source) if other.source and other.source.strip() else None
+        label = shorten(title, _ALSO_TITLE_MAX)
+        if source is not None and source.casefold() not in named:
+            label = source
+            named.add(source.casefold())
+        views.append(AlsoView(title, defuse(other.url.strip()), source, label))
+    return views
+
+
 def _one_line(value: str) -> str:
     return " ".join(value.split())[:_ONE_LINE_MAX]
 
@@ -186,7 +280,13 @@ class Renderer:
 
     Templates see: ``newsletter`` (the settings section), ``language``,
     ``accent`` and ``on_accent`` (colours), ``newsletter_date``,
-    ``date_label``, ``items`` / ``top`` / ``rest`` (:class:`ItemView`),
+    ``date_label``, ``items`` / ``top`` / ``rest`` (:class:`ItemView`, with
+    ``section`` and ``also``, the "also reported by" links as
+    :class:`AlsoView`), ``sections`` (:class:`SectionView`: ``key``,
+    localized ``label`` and ``items``; "top" first with the label "Top
+    story" or "Top stories", then topics under their names as configured,
+    "other" last as "More news"; items without a section count as "other",
+    and when no item has one, the top item and the rest as "More news"),
     ``daytime`` (morning, day or evening, from the send time),
     ``placeholders`` (see :data:`PLACEHOLDERS`), and in the HTML and text
     parts also the rendered ``subject`` and ``preheader``. Filters:
@@ -262,6 +362,8 @@ class Renderer:
                 ),
                 image_url=defuse(item.image_url.strip()) if item.image_url else None,
                 image_alt=_clean(item.image_alt or item.title),
+                section=item.section,
+                also=_also_views(item),
             )
             for index, item in enumerate(items, start=1)
         ]
@@ -276,10 +378,31 @@ class Renderer:
             "items": views,
             "top": views[0] if views else None,
             "rest": views[1:],
+            "sections": self._sections(views),
             # The greeting follows the configured send time, not the clock.
             "daytime": "morning" if send_hour < 11 else "day" if send_hour < 17 else "evening",
             "placeholders": dict(PLACEHOLDERS),
         }
+
+    def _sections(self, views: list[ItemView]) -> list[SectionView]:
+        _ = translations(self._settings.newsletter.language).gettext
+        groups: dict[str, list[ItemView]] = {}
+        flat = all(view.section is None for view in views)
+        for view in views:
+            if flat:  # no sections from the ranking: the layout from before there were any
+                key = TOP_SECTION if view is views[0] else OTHER_SECTION
+            else:
+                key = view.section or OTHER_SECTION
+            groups.setdefault(key, []).append(view)
+        # Two msgids rather than ngettext: "Top story" is a plain msgid already.
+        top = _("Top story") if len(groups.get(TOP_SECTION, ())) == 1 else _("Top stories")
+        labels = {TOP_SECTION: top, OTHER_SECTION: _("More news")}
+        # Topics keep the order they come in (the ranking's); sorted() is stable.
+        rank = {TOP_SECTION: 0, OTHER_SECTION: 2}
+        return [
+            SectionView(key=key, label=labels.get(key) or _clean(key), items=groups[key])
+            for key in sorted(groups, key=lambda key: rank.get(key, 1))
+        ]
 
     def _template(self, name: str) -> jinja2.Template:
         try:

@@ -34,6 +34,7 @@ class ArticleData:
     image_url: str | None = None
     image_alt: str | None = None
     priority: float = 0.0
+    views: float = 0.0
 
 
 _FIELDS = (
@@ -51,6 +52,7 @@ _FIELDS = (
     "image_url",
     "image_alt",
     "priority",
+    "views",
 )
 
 

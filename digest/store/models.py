@@ -85,6 +85,16 @@ class EditionStatus(StrEnum):
     SENT = "sent"
     # A scheduled send that the operator cancelled with `digest cancel`.
     CANCELLED = "cancelled"
+    # A thin day with ranking.thin_day "skip": nothing was sent (thin_reason says why).
+    SKIPPED = "skipped"
+
+
+class EditorAction(StrEnum):
+    """What an editor decided about one article for one edition (see EditorDecision)."""
+
+    PIN = "pin"
+    BOOST = "boost"
+    DROP = "drop"
 
 
 class DeliveryStatus(StrEnum):
@@ -122,6 +132,8 @@ class Article(Base):
     image_url: Mapped[str | None] = mapped_column(String(2048))
     image_alt: Mapped[str | None] = mapped_column(String(1000))
     priority: Mapped[float] = mapped_column(Float, default=0.0)
+    # Views or any reach figure the source reports (the popularity signal).
+    views: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     # Lets later stages tell "updated since it was sent" from "the same again".
     content_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
@@ -141,6 +153,8 @@ class Subscriber(Base):
     source: Mapped[str] = mapped_column(String(50), default="cli")
     # Topic names from newsletter.topics the subscriber chose (empty: everything).
     topics: Mapped[list[str]] = mapped_column(default=list)
+    # Source names the subscriber does not want to read (their items are left out).
+    muted_sources: Mapped[list[str]] = mapped_column(default=list, server_default="[]")
     # "HH:MM" in the subscriber's time zone; None: at schedule.send_time.
     delivery_time: Mapped[str | None] = mapped_column(String(5))
     created_at: Mapped[datetime]
@@ -226,6 +240,8 @@ class Edition(Base):
     # A send scheduled at the provider (SendGrid send_at under a batch id).
     send_at: Mapped[datetime | None]
     provider_batch_id: Mapped[str | None] = mapped_column(String(200))
+    # Why the ranking found too few items (a thin day), shortened or skipped.
+    thin_reason: Mapped[str | None] = mapped_column(Text)
 
     items: Mapped[list[EditionItem]] = relationship(
         back_populates="edition", order_by="EditionItem.position", cascade="all, delete-orphan"
@@ -236,7 +252,11 @@ class Edition(Base):
 
 
 class EditionVariant(Base):
-    """One rendering of a frozen edition (one per language), sent as stored."""
+    """One rendering of a frozen edition, sent as stored.
+
+    One per language and personalized variant: key "de" is everything in
+    German, "de:v-1a2b3c4d5e" the German edition for one preference set.
+    """
 
     __tablename__ = "edition_variants"
     __table_args__ = (UniqueConstraint("edition_id", "key"),)
@@ -249,6 +269,9 @@ class EditionVariant(Base):
     preheader: Mapped[str] = mapped_column(String(500))
     html: Mapped[str] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text)
+    # The preference set it was ranked for ({"topics": [...], "muted_sources":
+    # [...]}); None: everything.
+    preference: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     edition: Mapped[Edition] = relationship(back_populates="variants")
 
@@ -257,10 +280,15 @@ class EditionItem(Base):
     """An article as it was when its edition froze (the snapshot is what gets rendered)."""
 
     __tablename__ = "edition_items"
-    __table_args__ = (UniqueConstraint("edition_id", "position"),)
+    __table_args__ = (
+        UniqueConstraint("edition_id", "variant", "position", name="uq_edition_items_variant"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id", ondelete="CASCADE"))
+    # "all" for the edition everybody gets unless personalized, else the
+    # preference variant's key (the same for every language).
+    variant: Mapped[str] = mapped_column(String(100), default="all", server_default="all")
     position: Mapped[int] = mapped_column(Integer)
     article_id: Mapped[int | None] = mapped_column(
         ForeignKey("articles.id", ondelete="SET NULL"), index=True
@@ -312,3 +340,25 @@ class Delivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class EditorDecision(Base):
+    """An editor's pin, boost or drop of one article for one edition date.
+
+    Read when the edition is ranked, until it freezes; one decision per article
+    and date (a new one replaces the old).
+    """
+
+    __tablename__ = "editor_decisions"
+    __table_args__ = (UniqueConstraint("newsletter_date", "article_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    newsletter_date: Mapped[date] = mapped_column(Date)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(10))
+    # The score multiplier of a boost.
+    factor: Mapped[float | None] = mapped_column(Float)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]

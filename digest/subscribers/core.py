@@ -271,6 +271,8 @@ class Preferences:
     topics: list[str]
     timezone: str | None
     delivery_time: str | None
+    # Source names whose stories the subscriber does not want; None: unchanged.
+    muted_sources: list[str] | None = None
 
 
 def update_preferences(
@@ -292,6 +294,10 @@ def update_preferences(
         "timezone": _check_timezone(wanted.timezone),
         "delivery_time": check_delivery_time(wanted.delivery_time),
     }
+    if wanted.muted_sources is not None:
+        values["muted_sources"] = sorted(
+            {m.strip()[:300] for m in wanted.muted_sources if m.strip()}
+        )
     changed = [name for name, value in values.items() if getattr(subscriber, name) != value]
     for name in changed:
         setattr(subscriber, name, values[name])

@@ -34,6 +34,7 @@ EXPORT_COLUMNS = (
     "language",
     "timezone",
     "topics",
+    "muted_sources",
     "delivery_time",
     "status",
     "status_reason",
@@ -249,6 +250,12 @@ def _subscriber_fields(
         "language": _check_language(values.get("language")),
         "timezone": _check_timezone(values.get("timezone")),
         "topics": _topics(values.get("topics", ""), context.allowed_topics),
+        # Source names as in the articles' `source`; any name may be muted.
+        "muted_sources": [
+            m.strip()[:300]
+            for m in values.get("muted_sources", "").split(TOPIC_SEPARATOR)
+            if m.strip()
+        ],
         "delivery_time": check_delivery_time(values.get("delivery_time")),
         "status": status,
         "status_reason": (

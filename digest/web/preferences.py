@@ -9,12 +9,13 @@ Like the unsubscribe link, the token is the capability: no login, no cookie.
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import time, timedelta
 from functools import cache
 from typing import Final
 from urllib.parse import urlencode
 from zoneinfo import available_timezones
 
+from sqlalchemy import func, select
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -22,7 +23,7 @@ from starlette.responses import RedirectResponse, Response
 from digest import subscribers
 from digest.errors import InputError
 from digest.render.i18n import translations
-from digest.store.models import Subscriber, SubscriberStatus
+from digest.store.models import Article, Subscriber, SubscriberStatus
 from digest.web.pages import LANGUAGE_NAMES, MAX_NAME, FieldErrors, WebContext, context_of
 
 # First in the list: where most readers of a German publisher live.
@@ -79,7 +80,26 @@ def _values(ctx: WebContext, subscriber: Subscriber) -> dict[str, object]:
         "topics": list(subscriber.topics or []),
         "timezone": subscriber.timezone or "",
         "delivery_time": subscriber.delivery_time or "",
+        "muted_sources": list(subscriber.muted_sources or []),
     }
+
+
+# Sources offered for muting: those of the articles of the last 30 days.
+SOURCES_DAYS: Final = 30
+MAX_SOURCES: Final = 40
+
+
+def sources_offered(ctx: WebContext, subscriber: Subscriber) -> list[str]:
+    since = ctx.clock() - timedelta(days=SOURCES_DAYS)
+    with ctx.db.session() as session:
+        recent = session.scalars(
+            select(Article.source)
+            .where(Article.source.is_not(None), Article.published_at >= since)
+            .group_by(Article.source)
+            .order_by(func.count().desc(), Article.source)
+            .limit(MAX_SOURCES)
+        ).all()
+    return sorted({*(s for s in recent if s), *(subscriber.muted_sources or [])})
 
 
 def _notices(language: str) -> dict[str, str]:
@@ -100,6 +120,7 @@ def _page(
     *,
     values: dict[str, object] | None = None,
     errors: FieldErrors | None = None,
+    sources: list[str] | None = None,
 ) -> Response:
     language = ctx.language_for(request, subscriber)
     values = values or _values(ctx, subscriber)
@@ -123,6 +144,8 @@ def _page(
         errors=errors or FieldErrors(),
         values=values,
         topics=ctx.topics,
+        # Read before a write transaction: SQLite would wait for it to end.
+        sources=sources if sources is not None else sources_offered(ctx, subscriber),
         languages=LANGUAGE_NAMES,
         common_zones=COMMON_ZONES,
         all_zones=zones,
@@ -149,6 +172,7 @@ async def preferences(request: Request) -> Response:
     action = form.get("action")
     if action not in ACTIONS:
         return _page(ctx, request, subscriber)
+    offered = sources_offered(ctx, subscriber)
     with ctx.db.session() as session:
         current = session.get(Subscriber, subscriber.id)
         if current is None:
@@ -156,10 +180,16 @@ async def preferences(request: Request) -> Response:
         now = ctx.clock()
         if action == "save":
             if current.status not in (SubscriberStatus.ACTIVE, SubscriberStatus.PAUSED):
-                return _page(ctx, request, current)
-            values, errors = _read(form, current, ctx.topics, ctx.language_for(request, current))
+                return _page(ctx, request, current, sources=offered)
+            values, errors = _read(
+                form,
+                current,
+                ctx.topics,
+                ctx.language_for(request, current),
+                sources=offered,
+            )
             if errors:
-                return _page(ctx, request, current, values=values, errors=errors)
+                return _page(ctx, request, current, values=values, errors=errors, sources=offered)
             subscribers.update_preferences(
                 session,
                 current,
@@ -169,6 +199,7 @@ async def preferences(request: Request) -> Response:
                     topics=list(_topics(values)),
                     timezone=str(values["timezone"]) or None,
                     delivery_time=str(values["delivery_time"]) or None,
+                    muted_sources=_list(values, "muted_sources"),
                 ),
                 allowed_topics=ctx.topics,
                 now=now,
@@ -198,12 +229,21 @@ def _language(ctx: WebContext, subscriber: Subscriber, posted: str) -> str | Non
 
 
 def _topics(values: dict[str, object]) -> list[str]:
-    topics = values["topics"]
-    return [str(t) for t in topics] if isinstance(topics, list) else []
+    return _list(values, "topics")
+
+
+def _list(values: dict[str, object], name: str) -> list[str]:
+    found = values.get(name)
+    return [str(t) for t in found] if isinstance(found, list) else []
 
 
 def _read(
-    form: FormData, subscriber: Subscriber, allowed_topics: list[str], language: str
+    form: FormData,
+    subscriber: Subscriber,
+    allowed_topics: list[str],
+    language: str,
+    *,
+    sources: list[str],
 ) -> tuple[dict[str, object], FieldErrors]:
     """The posted values, and a localized message for each field that is wrong."""
     _ = translations(language).gettext
@@ -216,6 +256,7 @@ def _read(
         "name": text("name"),
         "language": text("language"),
         "topics": [t for t in form.getlist("topics") if isinstance(t, str)],
+        "muted_sources": [s for s in form.getlist("muted_sources") if isinstance(s, str)],
         "timezone": text("timezone"),
         "delivery_time": text("delivery_time"),
     }
@@ -226,6 +267,8 @@ def _read(
         errors["language"] = _("Please choose one of the languages in the list.")
     if any(topic not in allowed_topics for topic in _topics(values)):
         errors["topics"] = _("Please choose from the topics in the list.")
+    if any(source not in sources for source in _list(values, "muted_sources")):
+        errors["muted_sources"] = _("Please choose from the sources in the list.")
     zone = values["timezone"]
     if zone and zone not in all_zones() and zone != subscriber.timezone:
         errors["timezone"] = _("Please choose a time zone from the list.")
