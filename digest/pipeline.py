@@ -35,6 +35,7 @@ from digest.store.models import (
     SubscriberStatus,
 )
 from digest.subscribers import LANGUAGES
+from digest.subscribers import find as find_subscriber
 from digest.tokens import TokenSigner
 
 Clock = Callable[[], datetime]
@@ -129,11 +130,10 @@ def subscriber_variant(
 ) -> tuple[str, str]:
     """(language, variant key) a subscriber gets of a planned or frozen edition."""
     with db.session() as session:
-        subscriber = session.scalar(select(Subscriber).where(Subscriber.email == email.lower()))
-        if subscriber is None:
-            subscriber = session.scalar(
-                select(Subscriber).where(func.lower(Subscriber.email) == email.lower())
-            )
+        try:
+            subscriber = find_subscriber(session, email)
+        except InputError:
+            subscriber = None
         if subscriber is None:
             raise InputError(f"no subscriber with the address {email}")
         language = subscriber.language or settings.newsletter.language

@@ -269,3 +269,20 @@ def test_bad_preview_date_is_a_400_that_says_why(client: TestClient) -> None:
 
 def test_health(client: TestClient) -> None:
     assert client.get("/healthz").text == "ok"
+
+
+def test_preview_shows_a_subscribers_variant(client: TestClient, db: Database) -> None:
+    from digest import subscribers
+
+    _store_articles(db, 4)
+    with db.session() as session:
+        subscriber, _ = subscribers.add(session, "anna@example.com", now=NOW)
+        subscriber.muted_sources = ["Techblick"]
+    page = client.get("/", params={"subscriber": "anna@example.com"})
+    assert page.status_code == 200
+    # Every stored article is from the muted source: Anna's variant falls back
+    # to the full edition, and the page lists her variant and says so.
+    assert "muted=Techblick" in page.text and "full edition" in page.text
+    unknown = client.get("/", params={"subscriber": "nobody@example.com"})
+    assert unknown.status_code == 200
+    assert "no subscriber with the address nobody@example.com" in unknown.text

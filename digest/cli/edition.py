@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, replace
-from datetime import date, datetime, timedelta
+from dataclasses import asdict
+from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -32,7 +32,6 @@ from digest.delivery.send import SendReport
 from digest.errors import InputError
 from digest.rank import EditionSelection, explanation_dict, select_variant
 from digest.rank import explain as explain_rows
-from digest.store.db import Database
 
 # --------------------------------------------------------------------------- ingest
 
@@ -101,13 +100,14 @@ def rank_command(
     newsletter_date = pipeline.resolve_date(date_, cfg, moment)
     with database() as db:
         with db.session() as session:
-            plan = editions.plan(session, cfg, newsletter_date, moment)
+            plan = editions.plan(
+                session, cfg, newsletter_date, moment, personalize=subscriber is not None
+            )
         selection, items, label = plan.selection, plan.items, None
         if subscriber is not None:
-            personal = replace(plan, variants=_all_variants(db, cfg, newsletter_date, moment))
-            _language, key = pipeline.subscriber_variant(db, cfg, personal, subscriber)
+            _language, key = pipeline.subscriber_variant(db, cfg, plan, subscriber)
             label = f"the variant for {subscriber}: {key}"
-            wanted = next((v for v in personal.variants if v.key == key), None)
+            wanted = next((v for v in plan.variants if v.key == key), None)
             if wanted is not None:
                 items = wanted.items
                 if selection is not None:
@@ -116,13 +116,6 @@ def rank_command(
         print_json(ranking_json(plan, selection, items, explain=explain))
         return
     print_ranking(plan, selection, items, cfg, explain=explain, label=label)
-
-
-def _all_variants(
-    db: Database, cfg: Settings, newsletter_date: date, moment: datetime
-) -> tuple[editions.PlanVariant, ...]:
-    with db.session() as session:
-        return editions.plan(session, cfg, newsletter_date, moment, personalize=True).variants
 
 
 def ranking_json(

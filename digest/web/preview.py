@@ -44,9 +44,10 @@ def _draft(
     problem = None
     email = (params.get("subscriber") or "").strip()
     if email:
-        full = pipeline.draft(ctx.db, ctx.settings, newsletter_date, now, personalize=True)
+        with ctx.db.session() as session:
+            plan = editions.plan(session, ctx.settings, newsletter_date, now, personalize=True)
         try:
-            language, variant = pipeline.subscriber_variant(ctx.db, ctx.settings, full.plan, email)
+            language, variant = pipeline.subscriber_variant(ctx.db, ctx.settings, plan, email)
         except InputError as error:
             problem = error.message
     if language not in (None, *LANGUAGES):
