@@ -128,9 +128,14 @@ class Result:
 def run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> Callable[..., Result]:
-    """Call `digest ARGS...` in-process, in a temporary folder, with embedded defaults."""
-    from digest import cli
+    """Call `digest ARGS...` in-process, in a temporary folder, with embedded defaults.
 
+    Commands read the time from ``cli.state.clock``; a test that runs them at a
+    chosen moment sets it with ``monkeypatch.setattr(cli.state, "clock", ClockFrom(t))``.
+    """
+    from digest import cli, pipeline
+
+    monkeypatch.setattr(cli.state, "clock", pipeline.utc_now)
     monkeypatch.chdir(tmp_path)
     for name in list(os.environ):
         if name.startswith("DIGEST_"):
@@ -159,3 +164,23 @@ def run_on_db(
     """`run`, on the test database of each backend (the one the `db` fixture opens)."""
     monkeypatch.setenv("DIGEST__DATABASE__URL", db_url)
     return run
+
+
+class ClockFrom:
+    """A clock that starts at a chosen instant and then runs at the real pace.
+
+    For commands run "at" a given local time: leases, timeouts and ordering
+    still see time pass, but the date and hour are the test's, not the machine's.
+    """
+
+    def __init__(self, start: datetime) -> None:
+        import time
+
+        self._start = start
+        self._t0 = time.monotonic()
+        self._monotonic = time.monotonic
+
+    def __call__(self) -> datetime:
+        from datetime import timedelta
+
+        return self._start + timedelta(seconds=self._monotonic() - self._t0)

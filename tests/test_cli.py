@@ -6,45 +6,17 @@ import json
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from digest import cli
+from tests.conftest import ClockFrom
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-
-@pytest.fixture
-def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
-    """Call `digest ARGS...` in a temporary folder with embedded defaults."""
-    monkeypatch.chdir(tmp_path)
-    for name in list(os.environ):
-        if name.startswith("DIGEST_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("DIGEST_SECRET_KEY", "test-secret")
-
-    def invoke(*args: str) -> Result:
-        cli.state.settings = None
-        cli.state.config_path = None
-        monkeypatch.setattr(sys, "argv", ["digest", *args])
-        code = 0
-        try:
-            cli.main()
-        except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return invoke
+BERLIN = ZoneInfo("Europe/Berlin")
 
 
 def test_help_lists_every_command(run) -> None:  # type: ignore[no-untyped-def]
@@ -79,7 +51,12 @@ def test_every_command_is_documented_in_the_readme() -> None:
         assert f"`{name}" in readme, f"{name} is not in the README"
 
 
-def test_demo_then_rank_render_send_again(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_demo_then_rank_render_send_again(run, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # 12:50 in Berlin, after the send time: the hour at which the samples, dated
+    # from now instead of from the edition's cutoff, once gave 11 items.
+    monkeypatch.setattr(
+        cli.state, "clock", ClockFrom(datetime(2026, 11, 25, 12, 50, tzinfo=BERLIN))
+    )
     demo = run("demo")
     assert demo.code == 0, demo.err
     outbox = next((tmp_path / "var" / "outbox").iterdir())
@@ -120,6 +97,25 @@ def test_demo_then_rank_render_send_again(run, tmp_path: Path) -> None:  # type:
         "karl.muster@example.net",
         "ben@example.org",
     }
+
+
+@pytest.mark.parametrize("day", ["2026-01-14", "2026-07-15"], ids=["winter", "summer"])
+@pytest.mark.parametrize("hour", ["00:05", "06:29", "06:31", "12:00", "23:55"])
+def test_demo_gives_a_full_edition_at_any_hour(run, monkeypatch, day: str, hour: str) -> None:  # type: ignore[no-untyped-def]
+    """After midnight, just before and after the send time (06:30), midday, late evening."""
+    moment = datetime.fromisoformat(f"{day}T{hour}").replace(tzinfo=BERLIN)
+    monkeypatch.setattr(cli.state, "clock", ClockFrom(moment))
+    demo = run("demo")
+    assert demo.code == 0, demo.err
+    assert "0 problem(s)" in demo.out and "(12 items)" in demo.out
+    assert "Sent 3 via outbox" in demo.out
+    ranked = json.loads(run("rank", "--json").out)
+    assert ranked["date"] == day
+    assert ranked["frozen"] is True
+    assert len(ranked["items"]) == 12, [item["title"] for item in ranked["items"]]
+    explained = json.loads(run("rank", "--explain", "--json").out)
+    # Every sample inside the window is a candidate: none fell after the cutoff.
+    assert explained["candidates"] >= 12
 
 
 def test_subscriber_commands(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -42,9 +42,13 @@ app.add_typer(edition_app, name="edition")
 
 
 class _State:
-    config_path: Path | None = None
-    verbose: bool = False
-    settings: Settings | None = None
+    def __init__(self) -> None:
+        self.config_path: Path | None = None
+        self.verbose = False
+        self.settings: Settings | None = None
+        # Every command reads the time through now(); tests replace the clock to run a
+        # command at a chosen moment (after midnight, around the send time, in DST...).
+        self.clock: Callable[[], datetime] = pipeline.utc_now
 
 
 state = _State()
@@ -98,7 +102,7 @@ def database() -> Iterator[Database]:
 
 
 def now() -> datetime:
-    return datetime.now(UTC)
+    return state.clock()
 
 
 def _json_default(value: Any) -> Any:

@@ -53,7 +53,7 @@ def _serve(port: int | None, host: str | None, newsletter_date: str | None, path
     from digest.web import create_app
 
     cfg = settings()
-    web_app = create_app(cfg, preview_date=newsletter_date)
+    web_app = create_app(cfg, preview_date=newsletter_date, clock=now)
     bind_host = host or cfg.web.host
     bind_port = port or cfg.web.port
     out.print(f"Serving on http://{bind_host}:{bind_port}{path} (Ctrl-C to stop)")
@@ -126,7 +126,8 @@ def config_command(as_json: JsonOption = False) -> None:
 def demo_command() -> None:
     """Load the shipped sample articles and subscribers and run today's job once.
 
-    The samples are dated relative to now, so there is always a full edition.
+    The samples are dated back from the edition's cutoff (its send time, or now
+    before that), so there is a full edition whatever the time of day.
     With the default config the emails land in var/outbox/ and the preview in var/preview/.
 
     Example: digest demo
@@ -136,8 +137,13 @@ def demo_command() -> None:
     cfg = settings()
     moment = now()
     with database() as db:
+        newsletter_date = editions.local_date(moment, cfg)
+        # Dated back from the edition's cutoff, not from now: after the send time
+        # the window ends at the send time, and samples dated from now would
+        # partly fall after it (a short edition that depends on the hour).
+        _start, cutoff = editions.window(newsletter_date, cfg, moment)
         with tempfile.TemporaryDirectory(prefix="digest-samples-") as tmp:
-            files = samples.write_samples(Path(tmp), now=moment, base_url=cfg.newsletter.base_url)
+            files = samples.write_samples(Path(tmp), now=cutoff, base_url=cfg.newsletter.base_url)
             report = ingest.ingest(
                 [str(f) for f in files], db, now=moment, default_tz=cfg.newsletter.tz
             )
@@ -150,7 +156,6 @@ def demo_command() -> None:
             f"Sample subscribers: {imported.added} added, "
             f"{imported.unchanged + imported.updated} already there"
         )
-        newsletter_date = editions.local_date(moment, cfg)
         sent = pipeline.send(db, cfg, newsletter_date, clock=now)
         print_send(sent, cfg, where=False)
         draft = pipeline.draft(db, cfg, newsletter_date, moment)

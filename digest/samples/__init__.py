@@ -1,7 +1,8 @@
 """Shipped sample data for ``digest demo``: three fictional sources and three subscribers.
 
-The sources are stored as templates whose dates are ages ("13h" before now), so the
-demo always has a full last-24-hours edition whenever it runs:
+The sources are stored as templates whose dates are ages ("13h" before an anchor).
+``digest demo`` anchors them at the edition's cutoff (the send time, or now before
+it), so the window always holds a full edition, whatever the hour it runs at:
 
 * ``articles.jsonl.tmpl``: 14 raw articles of the main site (Techblick, German), as a
   publisher's CMS would export them, boilerplate tail included. Each object has
@@ -14,7 +15,7 @@ The raw texts deliberately keep the junk real sources carry (sponsored offers,
 newsletter plugs, disclaimers, "Nächster Artikel", cookie banners ...): the demo is
 meant to show that ingest cleans it away.
 
-In the feed and page templates, ``{{KIND:AGE}}`` stands for the instant ``now - AGE``
+In the feed and page templates, ``{{KIND:AGE}}`` stands for the instant ``anchor - AGE``
 written as KIND (``iso``, ``rfc822``, ``date_de``, ``date_en``), and ``{base_url}``
 for the web app's public URL, under which ``images/`` is served as
 ``/static/samples/``. ``python -m digest.samples._images`` redraws the images.
@@ -118,8 +119,10 @@ def published_at(now: datetime, age: str, zone: str = "UTC") -> datetime:
 def write_samples(dest: Path, *, now: datetime, base_url: str) -> list[Path]:
     """Write the sample sources into dest with real dates (now minus each age).
 
-    Returns the paths to ingest, in a fixed order: the JSONL articles, the feed, the
-    pages. Files are overwritten; the output depends only on now and base_url.
+    ``now`` is the anchor the ages count back from; the demo passes the edition's
+    cutoff (see digest.editions.window), not the wall clock. Returns the paths to
+    ingest, in a fixed order: the JSONL articles, the feed, the pages. Files are
+    overwritten; the output depends only on now and base_url.
     Raises ValueError for a naive now (and for a broken template, which is a bug).
     """
     if now.tzinfo is None or now.utcoffset() is None:
