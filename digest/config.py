@@ -289,8 +289,9 @@ class RankingSettings(_Section):
     )
     top_stories: int = Field(3, ge=0, description="Items in the top stories at the head.")
     own_sources: list[str] = Field(
-        # The sample publisher's site, like the other sample defaults; set yours.
-        default_factory=lambda: ["Techblick"],
+        # Empty: a default naming one publisher would cap everyone else's own site.
+        # `digest demo` adds its sample publisher for its own run.
+        default_factory=list,
         description="The publisher's own source names.",
     )
     prefer_own_site: bool = Field(
@@ -310,6 +311,28 @@ class RankingSettings(_Section):
             if weight < 0:
                 raise ValueError(f"weight for {name!r} must not be negative")
         return value
+
+
+class TopicSettings(_Section):
+    """How articles' own categories, URLs and words reach ``newsletter.topics``."""
+
+    aliases: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Per topic, other names for it in the sources' categories (any language).",
+    )
+    builtin_aliases: bool = Field(
+        True, description="Also match digest's German and English names of common topics."
+    )
+    url_rules: dict[str, list[str]] = Field(
+        default_factory=dict, description="Per topic, URL path fragments that give it."
+    )
+    url_sections: bool = Field(
+        True, description="A URL folder naming a topic or an alias gives that topic."
+    )
+    keywords: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Per topic, words or phrases in the title or lead that give it.",
+    )
 
 
 class DatabaseSettings(_Section):
@@ -427,6 +450,7 @@ class Settings(_Section):
     newsletter: NewsletterSettings = Field(default_factory=NewsletterSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     ranking: RankingSettings = Field(default_factory=RankingSettings)
+    topics: TopicSettings = Field(default_factory=TopicSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     web: WebSettings = Field(default_factory=WebSettings)
@@ -438,6 +462,18 @@ class Settings(_Section):
     sendgrid_api_key: str | None = Field(None, exclude=True, repr=False)
     smtp_password: str | None = Field(None, exclude=True, repr=False)
     source: str = Field("embedded defaults", exclude=True)
+
+    @model_validator(mode="after")
+    def _topic_rules_name_topics(self) -> Settings:
+        known = self.newsletter.topics
+        for key in ("aliases", "url_rules", "keywords"):
+            for topic in getattr(self.topics, key):
+                if topic not in known:
+                    raise ValueError(
+                        f"topics.{key}: {topic!r} is not one of newsletter.topics "
+                        f"({', '.join(known) or 'none'})"
+                    )
+        return self
 
     @model_validator(mode="after")
     def _real_backends_need_secrets(self) -> Settings:

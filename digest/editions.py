@@ -35,6 +35,7 @@ from digest.rank import (
     select_edition,
     select_variants,
 )
+from digest.rank.topics import TopicMapper, TopicRules
 from digest.rank.variants import DEFAULT_KEY, EVERYTHING, nearest
 from digest.render import AlsoReported, DigestItem, RenderedEdition
 from digest.store import ranking as store_ranking
@@ -119,6 +120,21 @@ def ranking_config(settings: Settings) -> RankingConfig:
             same_language_cosine=cluster.same_language_cosine,
             cross_language_min_shared=cluster.cross_language_min_shared,
         ),
+    )
+
+
+def topic_mapper(settings: Settings) -> TopicMapper:
+    """How stored articles' categories, URLs and words map onto newsletter.topics."""
+    rules = settings.topics
+    return TopicMapper(
+        TopicRules(
+            topics=tuple(settings.newsletter.topics),
+            aliases={k: tuple(v) for k, v in rules.aliases.items()},
+            builtin_aliases=rules.builtin_aliases,
+            url_rules={k: tuple(v) for k, v in rules.url_rules.items()},
+            url_sections=rules.url_sections,
+            keywords={k: tuple(v) for k, v in rules.keywords.items()},
+        )
     )
 
 
@@ -266,8 +282,9 @@ def rank_window(
             articles[article_id] = pinned
     clicks = store_ranking.clicks_by_article(session, list(articles.values()))
     config = ranking_config(settings)
+    topics = topic_mapper(settings)
     selection = select_edition(
-        (store_ranking.candidate(a, clicks.get(a.id, 0)) for a in articles.values()),
+        (store_ranking.candidate(a, clicks.get(a.id, 0), topics) for a in articles.values()),
         now=cutoff,
         config=config,
         history=store_ranking.history(session, newsletter_date, config.novelty_editions),

@@ -125,6 +125,8 @@ def _settings(base: Settings, **env: str) -> Settings:
         "DIGEST_SECRET_KEY": "test-secret",
         # The articles are hours old; tomorrow's edition must still see them.
         "DIGEST__RANKING__WINDOW": "3d",
+        # The publisher these articles come from (own_sources is empty by default).
+        "DIGEST__RANKING__OWN_SOURCES": "[Techblick]",
         **{f"DIGEST__{k.upper()}": v for k, v in env.items()},
     }
     return load_settings(None, environ=environ, cwd=base.base_dir)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -32,6 +33,7 @@ from digest.delivery.send import SendReport
 from digest.errors import InputError
 from digest.rank import EditionSelection, explanation_dict, select_variant
 from digest.rank import explain as explain_rows
+from digest.rank.explain import unmapped_categories
 
 # --------------------------------------------------------------------------- ingest
 
@@ -199,8 +201,8 @@ def print_ranking(
             planned.item.section or "",
             f"{planned.score:.3f}",
             f"+{also} more report(s)" if also else "",
-            planned.item.source or "",
-            planned.item.title,
+            escape(planned.item.source or ""),
+            escape(planned.item.title),
         )
     out.print(table)
     if selection is not None:
@@ -262,10 +264,15 @@ def print_explanation(selection: EditionSelection, cfg: Settings) -> None:
         )
         if row.status == "selected":
             result = f"[green]#{row.position}[/] {row.section}"
-            why = (
-                "also reported by " + ", ".join(str(i) for i in row.also_reported_by)
-                if row.also_reported_by
-                else ""
+            why = "; ".join(
+                part
+                for part in (
+                    "also reported by " + ", ".join(str(i) for i in row.also_reported_by)
+                    if row.also_reported_by
+                    else "",
+                    row.note or "",
+                )
+                if part
             )
         else:
             assert row.reason is not None
@@ -277,10 +284,19 @@ def print_explanation(selection: EditionSelection, cfg: Settings) -> None:
             result,
             f"[bold]{row.score:.3f}[/] = {breakdown}" + (f" ({factors})" if factors else ""),
             story,
-            f"{row.source or '-'} · {row.title}",
-            why,
+            f"{escape(row.source or '-')} · {escape(row.title)}"
+            f"\n[dim]topics: {escape(row.describe_topics())}[/]",
+            escape(why),
         )
     out.print(table)
+    unmapped = unmapped_categories(selection)
+    if unmapped:
+        out.print(
+            "[bold]Categories that reach none of newsletter.topics[/] (map them with "
+            "topics.aliases in the config): "
+            + ", ".join(f"{escape(name)} ({count})" for name, count in unmapped),
+            highlight=False,
+        )
     clusters = [cluster for cluster in selection.stories if len(cluster.members) > 1]
     if clusters:
         out.print("[bold]Stories reported more than once[/] (article id and source, best first)")

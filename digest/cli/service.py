@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -22,6 +23,7 @@ from digest.cli.common import (
     state,
 )
 from digest.cli.edition import print_ingest, print_send
+from digest.config import Settings
 
 # --------------------------------------------------------------------------- run, preview, serve
 
@@ -110,8 +112,16 @@ def config_command(as_json: JsonOption = False) -> None:
         "SENDGRID_API_KEY": "set" if cfg.sendgrid_api_key else "not set",
         "DIGEST_SECRET_KEY": "set" if cfg.secret_key else "not set",
     }
+    unmapped, problem = _unmapped_categories(cfg)
     if as_json:
-        print_json({"source": cfg.source, "settings": data, "secrets": secrets_state})
+        print_json(
+            {
+                "source": cfg.source,
+                "settings": data,
+                "secrets": secrets_state,
+                "unmapped_categories": [{"category": n, "articles": c} for n, c in unmapped],
+            }
+        )
         return
     import yaml
 
@@ -120,6 +130,40 @@ def config_command(as_json: JsonOption = False) -> None:
     out.print(
         f"# secrets: {', '.join(f'{k} {v}' for k, v in secrets_state.items())}", highlight=False
     )
+    if problem:
+        out.print(f"# stored categories not checked: {problem}", highlight=False)
+    elif unmapped:
+        out.print(
+            f"# categories of the last {CATEGORY_DAYS} days that reach none of newsletter.topics "
+            "(map them in topics.aliases): "
+            + ", ".join(f"{name} ({count})" for name, count in unmapped),
+            highlight=False,
+        )
+
+
+# How far back `digest config` looks for stored categories that map to no topic.
+CATEGORY_DAYS = 30
+
+
+def _unmapped_categories(cfg: Settings) -> tuple[list[tuple[str, int]], str | None]:
+    """Stored categories of recent articles that reach no topic, or why they were not read.
+
+    A SQLite file that does not exist yet is not created just to find out.
+    """
+    from sqlalchemy.engine import make_url
+
+    from digest.errors import DigestError
+    from digest.store import ranking as store_ranking
+
+    url = make_url(cfg.database_url)
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
+        return [], None
+    try:
+        with database() as db, db.session() as session:
+            counts = store_ranking.recent_categories(session, now() - timedelta(days=CATEGORY_DAYS))
+    except DigestError as error:
+        return [], error.message
+    return editions.topic_mapper(cfg).unmapped(counts), None
 
 
 @app.command("demo")
@@ -134,7 +178,7 @@ def demo_command() -> None:
     """
     from digest import samples
 
-    cfg = settings()
+    cfg = _demo_settings(settings())
     moment = now()
     with database() as db:
         newsletter_date = editions.local_date(moment, cfg)
@@ -168,3 +212,15 @@ def demo_command() -> None:
     out.print(
         "Or serve it: `digest preview`, then open " + f"http://{cfg.web.host}:{cfg.web.port}/"
     )
+
+
+def _demo_settings(cfg: Settings) -> Settings:
+    """The settings for the demo's own run: the sample publisher is an own source.
+
+    Only the demo's edition sees it; other commands keep the configured list
+    (empty by default), as they would with a real publisher's articles.
+    """
+    from digest import samples
+
+    own = list(dict.fromkeys([*cfg.ranking.own_sources, samples.PUBLISHER]))
+    return cfg.model_copy(update={"ranking": cfg.ranking.model_copy(update={"own_sources": own})})

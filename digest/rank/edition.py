@@ -18,7 +18,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, overload
 
-from digest.rank.diversity import Caps, Entry, Section, mmr_select, primary_topic, sections
+from digest.rank.diversity import (
+    OTHER_SECTION,
+    Caps,
+    Entry,
+    Outcome,
+    Section,
+    fit_caps,
+    mmr_select,
+    primary_topic,
+    sections,
+)
 from digest.rank.model import (
     EditorActions,
     History,
@@ -45,6 +55,8 @@ class Chosen:
     # Other reports of the same story, best first ("also reported by").
     also_reported_by: tuple[Candidate, ...] = ()
     pinned: bool = False
+    # Why it is in despite a configured cap (the edition would be short otherwise).
+    note: str | None = None
 
     @property
     def ranked(self) -> Ranked:
@@ -80,6 +92,8 @@ class EditionSelection:
     thin_day: ThinDay | None
     preference: PreferenceSet | None
     pool: StoryPool
+    # Caps relaxed for this edition, and why (also in ``notes``).
+    cap_notes: tuple[str, ...] = ()
 
     @property
     def skipped(self) -> bool:
@@ -91,7 +105,7 @@ class EditionSelection:
 
     @property
     def notes(self) -> tuple[str, ...]:
-        return self.pool.notes
+        return self.pool.notes + self.cap_notes
 
     def ranked(self) -> list[Ranked]:
         """The items as the old ``Ranked`` records, in email order."""
@@ -239,9 +253,11 @@ def choose(pool: StoryPool, preference: PreferenceSet | None = None) -> EditionS
             exclude(rep, Reason(ReasonKind.THIN_DAY, thin.reason))
         cleared = []
 
-    chosen = _diversify(cleared, pool, exclude)
+    diversified = _diversify(cleared, pool, exclude)
+    chosen = diversified.chosen
     topic_of = {
         item.candidate.id: primary_topic(item.candidate.topics, config.section_order)
+        or OTHER_SECTION
         for item, _story in chosen
     }
     ordered_sections = sections(
@@ -274,6 +290,7 @@ def choose(pool: StoryPool, preference: PreferenceSet | None = None) -> EditionS
                     section=section.key,
                     also_reported_by=duplicates,
                     pinned=item.candidate.id in pins,
+                    note=diversified.item_notes.get(item.candidate.id),
                 )
             )
         items.extend(members)
@@ -286,6 +303,7 @@ def choose(pool: StoryPool, preference: PreferenceSet | None = None) -> EditionS
         thin_day=thin,
         preference=preference,
         pool=pool,
+        cap_notes=diversified.notes,
     )
 
 
@@ -338,7 +356,7 @@ def _diversify(
     cleared: Sequence[tuple[Scored, Story]],
     pool: StoryPool,
     exclude: Callable[[Scored, Reason], None],
-) -> list[tuple[Scored, Story]]:
+) -> Diversified:
     config, pins = pool.config, pool.editor.pins
     entries = _Entries(cleared, pool)
 
@@ -349,12 +367,16 @@ def _diversify(
         topics = len(topics_a & topics_b) / len(union) if union else 0.0
         return 0.5 * topics + 0.5 * pool.text_similarity(a.id, b.id)
 
+    configured = Caps(config.max_per_source, config.max_per_topic)
+    fitted = fit_caps(
+        (entries[i] for i in range(len(entries))), max_items=config.max_items, caps=configured
+    )
     outcome = mmr_select(
         entries,
         pinned=sum(1 for rep, _story in cleared if rep.candidate.id in pins),
         max_items=config.max_items,
         mmr_lambda=config.mmr_lambda,
-        caps=Caps(config.max_per_source, config.max_per_topic),
+        caps=fitted,
         similarity=similar,
         pool_size=config.mmr_pool,
     )
@@ -370,16 +392,88 @@ def _diversify(
         if kind == "source":
             reason = Reason(
                 ReasonKind.SOURCE_CAP,
-                f"{config.max_per_source} item(s) from {entries[index].source} already chosen "
-                "(max_per_source)",
+                f"{fitted.max_per_source} item(s) from {entries[index].source} already chosen "
+                f"(max_per_source{_raised(configured.max_per_source, fitted.max_per_source)})",
             )
         elif kind == "topic":
             reason = Reason(
                 ReasonKind.TOPIC_CAP,
-                f"{config.max_per_topic} item(s) on {entries[index].topic} already chosen "
-                "(max_per_topic)",
+                f"{fitted.max_per_topic} item(s) on {entries[index].topic} already chosen "
+                f"(max_per_topic{_raised(configured.max_per_topic, fitted.max_per_topic)})",
             )
         else:
             reason = outranked
         exclude(rep, reason)
-    return [cleared[i] for i in outcome.chosen]
+    return Diversified(
+        [cleared[i] for i in outcome.chosen],
+        _over_cap_notes(outcome, entries, cleared, configured),
+        _cap_notes(configured, fitted, outcome, config.max_items),
+    )
+
+
+@dataclass(frozen=True)
+class Diversified:
+    chosen: list[tuple[Scored, Story]]
+    # Article id -> why it is in although it is over a configured cap.
+    item_notes: dict[int, str]
+    # Which caps were relaxed for this edition, and why.
+    notes: tuple[str, ...]
+
+
+def _raised(configured: int | None, fitted: int | None) -> str:
+    return "" if configured == fitted else f" {configured}, raised to {fitted} for this edition"
+
+
+def _over_cap_notes(
+    outcome: Outcome,
+    entries: _Entries,
+    cleared: Sequence[tuple[Scored, Story]],
+    configured: Caps,
+) -> dict[int, str]:
+    """The chosen items beyond a configured cap: taken so the edition is not short."""
+    notes: dict[int, str] = {}
+    per_source: dict[str, int] = {}
+    per_topic: dict[str, int] = {}
+    for index in outcome.chosen:
+        entry = entries[index]
+        over = []
+        if not entry.exempt and not entry.pinned:
+            if (
+                configured.max_per_source is not None
+                and per_source.get(entry.source, 0) >= configured.max_per_source
+            ):
+                over.append(f"max_per_source {configured.max_per_source} ({entry.source})")
+            if (
+                configured.max_per_topic is not None
+                and entry.topic is not None
+                and per_topic.get(entry.topic, 0) >= configured.max_per_topic
+            ):
+                over.append(f"max_per_topic {configured.max_per_topic} ({entry.topic})")
+        per_source[entry.source] = per_source.get(entry.source, 0) + 1
+        if entry.topic is not None:
+            per_topic[entry.topic] = per_topic.get(entry.topic, 0) + 1
+        if over:
+            notes[cleared[index][0].candidate.id] = (
+                "over " + " and ".join(over) + ": kept, because the other candidates "
+                "could not fill the edition"
+            )
+    return notes
+
+
+def _cap_notes(configured: Caps, fitted: Caps, outcome: Outcome, max_items: int) -> tuple[str, ...]:
+    notes = []
+    for name, before, after in (
+        ("max_per_source", configured.max_per_source, fitted.max_per_source),
+        ("max_per_topic", configured.max_per_topic, fitted.max_per_topic),
+    ):
+        if before != after:
+            notes.append(
+                f"{name} raised from {before} to {after} for this edition: with {before}, "
+                f"the candidates could not fill {max_items} items"
+            )
+    if outcome.over_cap:
+        notes.append(
+            f"{len(outcome.over_cap)} item(s) taken over the caps: every other candidate "
+            "was already in and the edition was still short"
+        )
+    return tuple(notes)

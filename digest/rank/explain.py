@@ -9,12 +9,14 @@ already sent on which date, dropped by the editor, thin day, muted, other topics
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from digest.rank.edition import EditionSelection
 from digest.rank.model import Reason
+from digest.rank.scoring import Candidate
 from digest.rank.signals import contributions
 
 
@@ -34,6 +36,21 @@ class ExplanationRow:
     section: str | None = None
     also_reported_by: tuple[int, ...] = ()
     reason: Reason | None = None
+    # A selected item's remark, e.g. kept over a cap that would have shortened the edition.
+    note: str | None = None
+    # The newsletter topics it has, where each came from, and categories that map to none.
+    topics: tuple[str, ...] = ()
+    topic_origins: tuple[str, ...] = ()
+    unmapped_categories: tuple[str, ...] = ()
+
+    def describe_topics(self) -> str:
+        """ "Robotik (category 'Robotics')", or "no topic"; for people."""
+        if not self.topics:
+            return "no topic"
+        return ", ".join(
+            f"{topic} ({origin})" if origin else topic
+            for topic, origin in zip(self.topics, self.topic_origins, strict=False)
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -53,6 +70,12 @@ class ExplanationRow:
             },
             "also_reported_by": list(self.also_reported_by),
             "reason": self.reason.to_dict() if self.reason else None,
+            "note": self.note,
+            "topics": [
+                {"topic": topic, "origin": origin}
+                for topic, origin in zip(self.topics, self.topic_origins, strict=False)
+            ],
+            "unmapped_categories": list(self.unmapped_categories),
         }
 
 
@@ -78,6 +101,8 @@ def explain(selection: EditionSelection) -> list[ExplanationRow]:
                 position=item.position,
                 section=item.section,
                 also_reported_by=tuple(c.id for c in item.also_reported_by),
+                note=item.note,
+                **_topics(item.candidate),
             )
         )
     for out in selection.excluded:
@@ -95,9 +120,27 @@ def explain(selection: EditionSelection) -> list[ExplanationRow]:
                 story_size=len(story.members),
                 story_sources=story.sources,
                 reason=out.reason,
+                **_topics(out.candidate),
             )
         )
     return rows
+
+
+def _topics(candidate: Candidate) -> dict[str, Any]:
+    return {
+        "topics": candidate.topics,
+        "topic_origins": candidate.topic_origins,
+        "unmapped_categories": candidate.unmapped_categories,
+    }
+
+
+def unmapped_categories(selection: EditionSelection) -> list[tuple[str, int]]:
+    """Categories of the candidates that reach no topic, most frequent first."""
+    counts: Counter[str] = Counter()
+    for story in selection.stories:
+        for member in story.members:
+            counts.update(member.candidate.unmapped_categories)
+    return sorted(counts.items(), key=lambda pair: (-pair[1], pair[0].casefold()))
 
 
 def explanation_dict(selection: EditionSelection) -> dict[str, Any]:
@@ -115,6 +158,9 @@ def explanation_dict(selection: EditionSelection) -> dict[str, Any]:
         "stories": len(selection.stories),
         "candidate_pairs": selection.pool.candidate_pairs,
         "notes": list(selection.notes),
+        "unmapped_categories": [
+            {"category": name, "articles": count} for name, count in unmapped_categories(selection)
+        ],
         "rows": [row.to_dict() for row in explain(selection)],
     }
 
@@ -137,7 +183,9 @@ def format_explanation(selection: EditionSelection, *, limit: int | None = None)
             f"{row.article_id:>6} {row.score:7.3f}  {where:<22} {row.title[:70]}"
             f"  ({row.source or '-'}; story {row.story_id}×{row.story_size})"
         )
-        lines.append(f"{'':>15}{parts}")
+        lines.append(f"{'':>15}{parts}; topics: {row.describe_topics()}")
         if row.reason is not None:
             lines.append(f"{'':>15}{row.reason.detail}")
+        if row.note is not None:
+            lines.append(f"{'':>15}{row.note}")
     return "\n".join(lines)

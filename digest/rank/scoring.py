@@ -41,6 +41,10 @@ class Candidate:
     content_hash: str = ""
     # From the publisher's own site (also true for sources in own_sources).
     own_site: bool = False
+    # Where each of ``topics`` came from (same order; see digest.rank.topics),
+    # and the article's categories that reach none of the newsletter's topics.
+    topic_origins: tuple[str, ...] = ()
+    unmapped_categories: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 
 __all__ = [
     "IMAGES_DIR",
+    "PUBLISHER",
     "SAMPLES_DIR",
     "TOPICS",
     "parse_age",
@@ -44,6 +45,9 @@ __all__ = [
 
 SAMPLES_DIR: Final = Path(__file__).resolve().parent
 IMAGES_DIR: Final = SAMPLES_DIR / "images"
+
+# The main site's source name: `digest demo` ranks it as the publisher's own source.
+PUBLISHER: Final = "Techblick"
 
 # The main site's fixed topic vocabulary; every sample article uses only these.
 TOPICS: Final = (

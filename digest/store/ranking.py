@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
 
 from digest.events import EventType
 from digest.rank import Candidate, EditorActions, History, PreferenceSet, SentItem
+from digest.rank.topics import TopicAssignment, TopicMapper
 from digest.store.models import (
     Article,
     Edition,
@@ -35,7 +36,12 @@ BODY_CHARS = 2000
 _CHUNK = 500
 
 
-def candidate(article: Article, clicks: int = 0) -> Candidate:
+def candidate(article: Article, clicks: int = 0, topics: TopicMapper | None = None) -> Candidate:
+    """The ranking's view of a stored article.
+
+    The stored ``topics`` are the categories the source gave; with a mapper
+    they become the newsletter's topics (and the rest is kept as unmapped).
+    """
     teaser, body = article.teaser, article.body_text[:BODY_CHARS]
     # A teaser taken from the lead would be read twice and crowd out the
     # next paragraph, where a report's names and figures usually are.
@@ -43,6 +49,12 @@ def candidate(article: Article, clicks: int = 0) -> Candidate:
         text = f"{teaser}\n{body}" if body else teaser
     else:
         text = body or teaser
+    categories = tuple(article.topics or ())
+    assigned = (
+        topics.assign(categories, article.url, article.title, text)
+        if topics is not None
+        else TopicAssignment(categories, tuple("category" for _ in categories))
+    )
     return Candidate(
         id=article.id,
         url=article.canonical_url,
@@ -50,7 +62,9 @@ def candidate(article: Article, clicks: int = 0) -> Candidate:
         published_at=article.published_at,
         source=article.source,
         priority=article.priority,
-        topics=tuple(article.topics or ()),
+        topics=assigned.topics,
+        topic_origins=assigned.origins,
+        unmapped_categories=assigned.unmapped,
         text=text,
         language=article.language,
         popularity=article.views or 0.0,
@@ -174,3 +188,16 @@ def preference_from_json(data: Mapping[str, object] | None) -> PreferenceSet:
         [str(t) for t in topics] if isinstance(topics, list) else (),
         [str(m) for m in muted] if isinstance(muted, list) else (),
     )
+
+
+def recent_categories(session: Session, since: datetime) -> Counter[str]:
+    """How many articles published since then carry each stored category."""
+    counts: Counter[str] = Counter()
+    rows = session.execute(
+        select(Article.topics)
+        .where(Article.published_at >= since)
+        .execution_options(yield_per=2000)
+    )
+    for (topics,) in rows:
+        counts.update(set(topics or ()))
+    return counts
