@@ -130,12 +130,14 @@ def run(
 ) -> Callable[..., Result]:
     """Call `digest ARGS...` in-process, in a temporary folder, with embedded defaults.
 
-    Commands read the time from ``cli.state.clock``; a test that runs them at a
-    chosen moment sets it with ``monkeypatch.setattr(cli.state, "clock", ClockFrom(t))``.
+    Commands read the time from ``cli.state.clock``, which starts at ``NOW`` (the
+    fixtures' reference moment) and ticks from there, so no result depends on the
+    machine's date or hour. A test that runs them at another moment sets it with
+    ``monkeypatch.setattr(cli.state, "clock", ClockFrom(t))``.
     """
-    from digest import cli, pipeline
+    from digest import cli
 
-    monkeypatch.setattr(cli.state, "clock", pipeline.utc_now)
+    monkeypatch.setattr(cli.state, "clock", ClockFrom(NOW))
     monkeypatch.chdir(tmp_path)
     for name in list(os.environ):
         if name.startswith("DIGEST_"):
