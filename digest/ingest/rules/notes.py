@@ -43,6 +43,28 @@ DISCLAIMERS: tuple[Rule, ...] = (
         max_len=1500,
         ends=True,
     ),
+    # --- reprint and rights notices, sometimes stored as the whole article
+    rule(
+        "reprint",
+        r"for (?:your )?personal,? non-?commercial use only|this copy is for your personal|"
+        r"to order (?:presentation-ready )?copies|reprints? (?:and|&) permissions|"
+        r"for non-personal use|distribution and use of this material (?:is|are) governed|"
+        r"(?:used|reprinted|republished) (?:here )?with (?:the )?(?:kind )?permission|"
+        r"(?:abdruck|veröffentlichung|nachdruck) mit (?:freundlicher )?genehmigung|"
+        r"(?:please )?do not (?:copy|redistribute|republish|reproduce)\b|"
+        r"may not be (?:copied|reproduced|republished|redistributed|rewritten)|"
+        r"nur für den (?:privaten|persönlichen),? nicht[- ]?kommerziellen gebrauch|"
+        r"nur zum (?:privaten|persönlichen) gebrauch|nutzungsrechte (?:erwerben|anfragen)|"
+        r"(?:vervielfältigung|weiterverbreitung|weitergabe|weiterverwendung|veröffentlichung)"
+        r"\w*\b(?:[\w,-]+\s+){0,8}?(?:nur mit (?:vorheriger |ausdrücklicher |schriftlicher )*"
+        r"(?:genehmigung|zustimmung|erlaubnis)|nicht gestattet|untersagt|verboten)",
+        r"\b(?:this|these|our|the)\s+(?:copy|copies|material|article|content|site)|"
+        r"\b(?:dies\w*|unser\w*|der|die|das)\s+(?:inhalt\w*|artikel\w*|beitr\w*|text\w*|"
+        r"angebot\w*|seite|website|webseite|material\w*)|reprints?|lizenz|licen[cs]|"
+        r"kontakt|contact|@|www\.|https?://|©|copyright|urheber",
+        max_len=600,
+        ends=True,
+    ),
 )
 
 CREDITS: tuple[Rule, ...] = (
@@ -51,8 +73,15 @@ CREDITS: tuple[Rule, ...] = (
         "caption",
         r"^\W*(?:foto|fotos|bild|bilder|bildquelle|quelle|image|images|photo|photos|picture|"
         r"credit|credits|illustration|grafik|abbildung|titelbild|beitragsbild|symbolbild|"
-        r"header image|video)\s*:",
+        r"header image|video|copyright|fotocredit|bildnachweis|photo credit)\s*:",
         max_len=250,
+    ),
+    # Gallery controls left in the text: "Alle Bilder anzeigen", "Bild anzeigen Bild schließen".
+    rule(
+        "caption",
+        r"^\W*(?:(?:alle )?(?:bilder|bild|fotos|foto|galerie|gallery|photos?|images?)\s+"
+        r"(?:anzeigen|ansehen|schließen|vergrößern|öffnen|view|show|close|open|enlarge)\b\W*){1,3}$",
+        max_len=60,
     ),
     rule(
         "caption",
@@ -63,7 +92,8 @@ CREDITS: tuple[Rule, ...] = (
     rule("caption", r"^\W*(?:getty images|dpa|afp|reuters|imago|shutterstock|istock)\W*$"),
     rule(
         "footer",
-        r"^\W*(?:©|\(c\)|copyright)\s*\d{4}|alle rechte vorbehalten|all rights reserved",
+        r"^\W*(?:©|\(c\)|copyright)\s*\d{4}|alle rechte vorbehalten|all rights reserved|"
+        r"^\W*(?:©|copyright)\W*$",
         max_len=200,
         ends=True,
     ),
@@ -93,6 +123,7 @@ CREDITS: tuple[Rule, ...] = (
     rule(
         "meta",
         r"^\W*(?:schlagwörter|schlagworte|tags|themen|kategorien?|categories|filed under|"
+        r"abgelegt unter|veröffentlicht in|posted in|"
         r"stichwörter)\s*:",
         max_len=250,
     ),
