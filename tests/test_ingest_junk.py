@@ -6,6 +6,7 @@ Every example is written for these tests, in German and English.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -416,3 +417,33 @@ def test_plain_text_with_angle_brackets_stays_text(body: str) -> None:
     data = clean_record(record(body=body))
     assert data.body_text == body
     assert data.body_html == f"<p>{split_blocks(body)[0].html}</p>"
+
+
+# ------------------------------------------------------------ a whole raw article
+
+
+def _phrases() -> list[str]:
+    lines = (DATA / "boilerplate-phrases.txt").read_text(encoding="utf-8").splitlines()
+    return [line for line in lines if line.strip() and not line.startswith("#")]
+
+
+def test_raw_articles_with_junk_in_the_middle_and_at_the_end() -> None:
+    items = json.loads((DATA / "raw-midbody.json").read_text(encoding="utf-8"))
+    german, english = (clean_record(validate_record(i, default_tz=BERLIN)) for i in items)
+    assert german.title == "Kiel lässt fahrerlose Fähren über die Förde pendeln"
+    assert german.teaser == (
+        "Ab dem Frühjahr pendeln zwei Elektrofähren ohne Kapitän zwischen Kiel und Laboe."
+    )
+    assert german.body_text.startswith("Ab dem Frühjahr sollen zwei elektrische Fähren")
+    assert german.body_text.count("\n\n") == 4  # five paragraphs of reporting
+    assert "ohne Zwischenfall zurück." in german.body_text
+    assert german.body_text.endswith("ohne jede Besatzung.")
+    assert english.title == "Hamburg opens its first hydrogen terminal"
+    assert english.body_text.startswith("The port of Hamburg has opened")
+    assert english.body_text.count("\n\n") == 4
+    assert english.body_text.endswith("up to four years to build.")
+    for article in (german, english):
+        texts = (article.teaser, article.body_text, article.body_html)
+        found = [p for p in _phrases() for t in texts if p.lower() in t.lower()]
+        assert not found, f"boilerplate reached the article: {found}"
+        assert "\u00ad" not in article.body_html + article.teaser

@@ -6,11 +6,13 @@ import json
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
 from digest import editions
 from digest.config import EXCLUDE_TITLES, Settings, load_settings
+from digest.errors import ConfigError
 from digest.rank import (
     Candidate,
     EditorActions,
@@ -150,7 +152,7 @@ def test_the_default_config_carries_the_list_to_the_ranking(sqlite_settings: Set
     assert config.exclude_titles == DEFAULTS and "Anzeige:" in config.exclude_titles
 
 
-def test_the_list_can_be_emptied_or_replaced(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_list_can_be_emptied_or_replaced(tmp_path: Path) -> None:
     env = {"DIGEST_SECRET_KEY": "x", "DIGEST__RANKING__EXCLUDE_TITLES": "[]"}
     assert (
         editions.ranking_config(load_settings(None, environ=env, cwd=tmp_path)).exclude_titles == ()
@@ -160,9 +162,7 @@ def test_the_list_can_be_emptied_or_replaced(tmp_path) -> None:  # type: ignore[
     assert editions.ranking_config(settings).exclude_titles == ("Promo:",)
 
 
-def test_an_empty_prefix_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from digest.errors import ConfigError
-
+def test_an_empty_prefix_is_refused(tmp_path: Path) -> None:
     env = {"DIGEST_SECRET_KEY": "x", "DIGEST__RANKING__EXCLUDE_TITLES": "['Anzeige:', ' : ']"}
     with pytest.raises(ConfigError, match="exclude_titles"):
         load_settings(None, environ=env, cwd=tmp_path)

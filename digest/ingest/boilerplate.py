@@ -12,8 +12,10 @@ Two mechanisms, because neither is enough on its own:
    article clearly continues (several long prose paragraphs no rule recognises:
    a newsletter box in the middle of a story must not take the second half with it).
 
-Pure functions, no I/O. Add a pattern here when a new kind of junk shows up, and a
-fixture sentence for it in tests/data/ingest/ so it stays caught.
+Pure functions, no I/O. The rules live in :mod:`digest.ingest.rules`; add a pattern
+there when a new kind of junk shows up, and an example of it to the tests
+(tests/test_ingest_junk.py, tests/data/ingest/) so it stays caught, with a sentence
+of real reporting that uses the same words and must stay.
 """
 
 from __future__ import annotations
