@@ -224,6 +224,20 @@ class ClusterSettings(_Section):
     )
 
 
+# Title prefixes that mark adverts and paywalled teasers in German and English feeds
+# (ranking.exclude_titles). Seen in real feeds: "Anzeige:" (Golem), "heise-Angebot:"
+# and "heise+ |" (heise), "Angebot:" and "+ |"; the rest are the labels German
+# (§ 5a UWG) and English publishers put on paid content. Ingest turns "(Sponsored)",
+# "[Anzeige]" and a trailing "+" into such a leading label.
+EXCLUDE_TITLES = (
+    *("Anzeige:", "Werbung:", "Gesponsert:", "Angebot:", "heise-Angebot:", "Advertorial:"),
+    *("Sponsored:", "Sponsored content:", "Sponsored post:", "Advertisement:", "Ad:"),
+    *("Promoted:", "Paid post:", "Paid content:", "Partner content:"),
+    *("+ |", "heise+ |", "Plus:", "Exklusiv für Abonnenten", "Nur für Abonnenten"),
+    *("Subscribers only", "Subscriber only", "For subscribers:"),
+)
+
+
 class RankingSettings(_Section):
     window: Duration = Field(
         timedelta(hours=24),
@@ -297,12 +311,24 @@ class RankingSettings(_Section):
     prefer_own_site: bool = Field(
         True, description="An own-source report represents its story when there is one."
     )
+    exclude_titles: list[str] = Field(
+        default_factory=lambda: list(EXCLUDE_TITLES),
+        description="Title prefixes of adverts and paywalled teasers, left out unless pinned.",
+    )
     max_variants: int = Field(
         8, ge=1, le=100, description="Most personalized variants (per language) of one edition."
     )
     cluster: ClusterSettings = Field(
         default_factory=lambda: ClusterSettings(), description="Story clustering."
     )
+
+    @field_validator("exclude_titles")
+    @classmethod
+    def _prefixes(cls, value: list[str]) -> list[str]:
+        for prefix in value:
+            if not prefix.strip().rstrip(":|").strip():
+                raise ValueError(f"{prefix!r} is no title prefix: it needs a word or sign")
+        return value
 
     @field_validator("source_weights", "topic_weights")
     @classmethod

@@ -114,6 +114,7 @@ def ranking_config(settings: Settings) -> RankingConfig:
         top_stories=ranking.top_stories,
         own_sources=frozenset(ranking.own_sources),
         prefer_own_site=ranking.prefer_own_site,
+        exclude_titles=tuple(ranking.exclude_titles),
         cluster=ClusterParams(
             max_gap=cluster.max_gap,
             text_chars=cluster.text_chars,

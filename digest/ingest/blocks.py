@@ -14,19 +14,36 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import lxml.html
 import nh3
 from lxml import etree
 
+from digest.ingest.markup import has_entities, looks_like_html, normalize_space
 from digest.ingest.urls import absolute_http_url, strip_tracking
+
+__all__ = [
+    "ALLOWED_TAGS",
+    "Block",
+    "blocks_text",
+    "html_to_text",
+    "inner_html",
+    "normalize_space",
+    "remove_keep_tail",
+    "render_blocks",
+    "sanitize_html",
+    "split_blocks",
+    "tag_of",
+]
 
 # What subscribers' mail clients and the web preview may see.
 ALLOWED_TAGS = frozenset(
-    {"p", "a", "strong", "em", "b", "i", "ul", "ol", "li", "blockquote", "h2", "h3", "h4", "br"}
+    {
+        *("p", "a", "strong", "em", "b", "i", "ul", "ol", "li", "blockquote", "h2", "h3", "h4"),
+        *("br", "sup", "sub"),  # "10<sup>6</sup>" must not become "106"
+    }
 )
 _ALLOWED_ATTRIBUTES = {"a": {"href"}}
 _URL_SCHEMES = frozenset({"http", "https", "mailto"})
@@ -58,13 +75,18 @@ _DROP = frozenset(
         "label",
         "figure",  # images and their captions/credits
         "figcaption",
-        "table",  # tables do not survive the trip into an email; trafilatura drops them too
         "img",
         "picture",
         "source",
         "hr",
+        # Struck-through text is what the author withdrew ("<del>500</del> 600 Euro").
+        "del",
+        "s",
+        "strike",
     }
 )
+# Dropped elements that also end the paragraph before them.
+_SEPARATORS = frozenset({"hr", "nav", "aside", "footer", "header", "form", "figure"})
 _HEADINGS = {"h1": "h2", "h2": "h2", "h3": "h3", "h4": "h4", "h5": "h4", "h6": "h4"}
 _PARAGRAPHS = frozenset({"p", "pre", "address", "dd", "dt"})
 _LISTS = frozenset({"ul", "ol"})
@@ -86,15 +108,19 @@ _BLOCK_LEVEL = (
         "summary",
         "center",
         "html",
+        # Tables become one paragraph per row (see _add_table); cells met outside
+        # a table are containers of their own.
+        "table",
+        "caption",
+        "thead",
+        "tbody",
+        "tfoot",
+        "tr",
+        "td",
+        "th",
     }
 )
-_HTML_HINT = re.compile(
-    r"</?(?:p|div|br|span|a|h[1-6]|ul|ol|li|blockquote|strong|em|b|i|section|article|"
-    r"figure|img|table|script|style)\b[^>]*>",
-    re.IGNORECASE,
-)
 _DOUBLE_BR = re.compile(r"(?:<br\s*/?>\s*){2,}", re.IGNORECASE)
-_SPACE = re.compile(r"[\s\u00a0\u200b\u200c\u200d\ufeff]+")
 _BLANK_LINE = re.compile(r"\n[ \t\u00a0]*\n")
 
 
@@ -111,14 +137,6 @@ class Block:
         return self.tag in ("h2", "h3", "h4")
 
 
-def normalize_space(text: str) -> str:
-    return _SPACE.sub(" ", text).strip()
-
-
-def looks_like_html(body: str) -> bool:
-    return bool(_HTML_HINT.search(body))
-
-
 def split_blocks(body: str, *, base_url: str | None = None) -> list[Block]:
     """The body as blocks; HTML if it contains HTML tags, else plain text paragraphs.
 
@@ -129,6 +147,10 @@ def split_blocks(body: str, *, base_url: str | None = None) -> list[Block]:
         return []
     if looks_like_html(body):
         return _html_blocks(body, base_url)
+    if has_entities(body):
+        # Text with character references but no tags ("Tom &amp; Jerry"): decoded,
+        # but still split at blank lines like any plain text.
+        return _text_blocks(html.unescape(body))
     return _text_blocks(body)
 
 
@@ -151,7 +173,7 @@ def _html_blocks(body: str, base_url: str | None) -> list[Block]:
     except (etree.ParserError, ValueError):
         return _text_blocks(re.sub(r"<[^>]+>", " ", body))
     for comment in root.xpath("//comment() | //processing-instruction()"):
-        _remove_keep_tail(comment)
+        remove_keep_tail(comment)
     for anchor in list(root.iter("a")):
         target = _link_target(anchor.get("href"), base_url)
         anchor.attrib.clear()
@@ -178,22 +200,23 @@ def _link_target(href: str | None, base_url: str | None) -> str | None:
     return strip_tracking(target) if target else None
 
 
-def _tag(element: Any) -> str | None:
+def tag_of(element: Any) -> str | None:
     tag = element.tag
     return tag.lower() if isinstance(tag, str) else None
 
 
 def _has_block_child(element: Any) -> bool:
-    return any(_tag(child) in _BLOCK_LEVEL for child in element.iterdescendants())
+    return any(tag_of(child) in _BLOCK_LEVEL for child in element.iterdescendants())
 
 
 def _walk(container: Any, out: list[Block]) -> None:
     """Collect blocks from a container; loose inline content becomes paragraphs."""
     run: list[str] = [html.escape(container.text or "", quote=False)]
     for child in container:
-        tag = _tag(child)
+        tag = tag_of(child)
         if tag is None or tag in _DROP:
-            pass
+            if tag in _SEPARATORS:
+                _flush(run, out)  # "Oben<hr>Unten" is two paragraphs
         elif tag in _HEADINGS or tag in _PARAGRAPHS:
             _flush(run, out)
             if _has_block_child(child) and tag in _PARAGRAPHS:
@@ -206,6 +229,9 @@ def _walk(container: Any, out: list[Block]) -> None:
         elif tag == "blockquote":
             _flush(run, out)
             _add_quote(out, child)
+        elif tag == "table":
+            _flush(run, out)
+            _add_table(out, child)
         elif tag in _BLOCK_LEVEL or _has_block_child(child):
             _flush(run, out)
             _walk(child, out)
@@ -233,15 +259,15 @@ def _add_fragment(out: list[Block], tag: str, fragment: str) -> None:
 
 
 def _add(out: list[Block], tag: str, element: Any) -> None:
-    for dropped in [e for e in element.iterdescendants() if _tag(e) in _DROP]:
-        _remove_keep_tail(dropped)
+    for dropped in [e for e in element.iterdescendants() if tag_of(e) in _DROP]:
+        remove_keep_tail(dropped)
     _add_fragment(out, tag, inner_html(element))
 
 
 def _add_list(out: list[Block], tag: str, element: Any) -> None:
     items: list[tuple[str, str]] = []
     for item in element.iter("li"):
-        if any(_tag(p) == "li" for p in item.iterancestors() if p is not element):
+        if any(tag_of(p) == "li" for p in item.iterancestors() if p is not element):
             continue  # nested lists are flattened into their parent item's text
         fragment = inner_html(item).strip()
         text = normalize_space(html_to_text(fragment))
@@ -260,6 +286,26 @@ def _add_quote(out: list[Block], element: Any) -> None:
         out.append(Block("blockquote", fragment, "\n".join(block.text for block in inner)))
 
 
+def _add_table(out: list[Block], table: Any) -> None:
+    """One paragraph per row, cells joined by " | "; a cell holding blocks (a layout
+    table) gives its own blocks. An email cannot show a table reliably, but its text
+    must not be lost."""
+    for dropped in [e for e in table.iterdescendants() if tag_of(e) in _DROP]:
+        remove_keep_tail(dropped)
+    for caption in table.iterchildren("caption"):
+        _walk(caption, out)
+    for row in table.iter("tr"):
+        if next(row.iterancestors("table")) is not table:
+            continue  # a nested table's rows are handled with the cell holding it
+        cells = [cell for cell in row if tag_of(cell) in ("td", "th")]
+        if any(_has_block_child(cell) for cell in cells):
+            for cell in cells:
+                _walk(cell, out)
+            continue
+        fragments = [inner_html(cell).strip() for cell in cells]
+        _add_fragment(out, "p", " | ".join(f for f in fragments if html_to_text(f).strip()))
+
+
 def _outer_html(element: Any) -> str:
     return str(lxml.html.tostring(element, encoding="unicode", with_tail=False))
 
@@ -269,12 +315,12 @@ def inner_html(element: Any) -> str:
     parts.extend(
         str(lxml.html.tostring(child, encoding="unicode", with_tail=True))
         for child in element
-        if _tag(child) is not None
+        if tag_of(child) is not None
     )
     return "".join(parts)
 
 
-def _remove_keep_tail(element: Any) -> None:
+def remove_keep_tail(element: Any) -> None:
     parent = element.getparent()
     if parent is None:
         return
@@ -297,56 +343,11 @@ def html_to_text(fragment: str) -> str:
         return html.unescape(re.sub(r"<[^>]+>", " ", fragment))
     for element in root.iterdescendants():
         # Keep words of adjacent blocks and lines apart in the text.
-        if _tag(element) == "br" or _tag(element) in _BLOCK_LEVEL:
+        if tag_of(element) == "br" or tag_of(element) in _BLOCK_LEVEL:
             element.tail = "\n" + (element.tail or "")
-    for dropped in [e for e in root.iter() if _tag(e) in ("script", "style")]:
-        _remove_keep_tail(dropped)
+    for dropped in [e for e in root.iter() if tag_of(e) in ("script", "style")]:
+        remove_keep_tail(dropped)
     return str(root.text_content())
-
-
-def strip_leading_text(block: Block, count: int) -> Block:
-    """The block without the first ``count`` non-space characters of its text.
-
-    Used to cut a dateline off the lead; works through inline markup such as
-    ``<strong>BERLIN (dpa)</strong> – Der ...`` and drops elements left empty.
-    """
-    try:
-        root = lxml.html.fragment_fromstring(block.html, create_parent="div")
-    except (etree.ParserError, ValueError):
-        return block
-    remaining = count
-    for node, attr in _text_slots(root):
-        if remaining <= 0:
-            break
-        value = getattr(node, attr) or ""
-        cut = 0
-        while cut < len(value) and remaining > 0:
-            if not value[cut].isspace():
-                remaining -= 1
-            cut += 1
-        setattr(node, attr, value[cut:])
-    # Spaces and the dash separator left at the start are part of the dateline.
-    for node, attr in _text_slots(root):
-        value = getattr(node, attr) or ""
-        stripped = value.lstrip(" \t\n\u00a0")
-        setattr(node, attr, stripped)
-        if stripped:
-            break
-    for element in list(root.iterdescendants()):
-        if _tag(element) not in (None, "br") and not element.text_content().strip():
-            _remove_keep_tail(element)
-    fragment = inner_html(root).strip()
-    return replace(block, html=fragment, text=normalize_space(html_to_text(fragment)))
-
-
-def _text_slots(root: Any) -> Iterator[tuple[Any, str]]:
-    """(node, "text"|"tail") pairs in reading order: an element's text, its children,
-    then its tail."""
-    yield root, "text"
-    for child in root:
-        if _tag(child) is not None:
-            yield from _text_slots(child)
-        yield child, "tail"
 
 
 def render_blocks(blocks: list[Block]) -> str:

@@ -19,143 +19,43 @@ from digest.ingest.blocks import (
     Block,
     blocks_text,
     html_to_text,
-    normalize_space,
     render_blocks,
     sanitize_html,
     split_blocks,
-    strip_leading_text,
 )
 from digest.ingest.boilerplate import remove_boilerplate
+from digest.ingest.edges import (
+    dateline_length,
+    strip_dateline,
+    strip_trailing_junk,
+    trailing_junk_length,
+    without_dateline,
+    without_trailing_junk,
+)
+from digest.ingest.markup import drop_invisible, normalize_space
 from digest.ingest.records import ArticleRecord
+from digest.ingest.titles import clean_title
 from digest.ingest.urls import canonical_url, strip_tracking
 from digest.store.articles import ArticleData
 
+__all__ = [
+    "TEASER_MAX",
+    "clean_record",
+    "clean_title",
+    "content_hash",
+    "dateline_length",
+    "guess_language",
+    "make_teaser",
+    "shorten",
+    "strip_dateline",
+    "strip_trailing_junk",
+    "trailing_junk_length",
+]
+
 TEASER_MAX = 300
-
-# ------------------------------------------------------------------------- titles
-
-_TITLE_TAGS = (
-    r"original|raw|sponsored|anzeige|werbung|ad|advertisement|update(?:[ :][^)\]]{0,30})?|"
-    r"aktualisiert(?:[ :][^)\]]{0,30})?|updated(?:[ :][^)\]]{0,30})?|video|videos|podcast|"
-    r"audio|live|liveblog|liveticker|ticker|plus|premium|paywall|exklusiv|exclusive|"
-    r"bildergalerie|fotostrecke|gallery|photos|\+"
-)
-# "(original)", "[Update]", "(Sponsored)" at the end or the start of a title.
-_TRAILING_TAG = re.compile(rf"\s*[(\[]\s*(?:{_TITLE_TAGS})\s*[)\]]\s*$", re.IGNORECASE)
-_LEADING_TAG = re.compile(rf"^\s*[(\[]\s*(?:{_TITLE_TAGS})\s*[)\]]\s*[:–—-]?\s*", re.IGNORECASE)
-# " - Video", " | Liveblog": a media-type word after a separator.
-_TRAILING_MEDIA = re.compile(
-    r"\s+[-–—|:]\s*(?:video|videos|podcast|audio|live|liveblog|liveticker|ticker|"
-    r"bildergalerie|fotostrecke|gallery|photos)\s*$",
-    re.IGNORECASE,
-)
-_PAYWALL_MARK = re.compile(r"\s+\+$|\s*[(\[]\+[)\]]$")
-_SITE_SUFFIX = re.compile(r"^(?P<head>.+?)\s+(?P<sep>[|–—-]|::|·)\s+(?P<site>[^|–—]{1,80})$")
-_LEFTOVER = re.compile(r"[\s|:–—-]+$")
 _MARKUP = re.compile(r"<[A-Za-z/!]")
 
-
-def _site_key(name: str) -> str:
-    key = name.casefold().strip()
-    key = re.sub(r"^(?:https?://)?(?:www\.)?", "", key)
-    key = re.sub(r"\.(?:de|com|net|org|at|ch|eu|io|co\.uk|example)\b.*$", "", key)
-    return re.sub(r"[\W_®™]+", "", key)
-
-
-def _is_site_name(candidate: str, source: str | None) -> bool:
-    if not source:
-        return False
-    have, want = _site_key(candidate), _site_key(source)
-    if not have or not want:
-        return False
-    # "IT-Kurier" vs "IT-Kurier – Magazin für KI": one names the other.
-    # Both at least four characters, so "– KI" never counts as the site "KI-Magazin".
-    long_enough = min(len(have), len(want)) >= 4
-    return have == want or (long_enough and (have.startswith(want) or want.startswith(have)))
-
-
-def clean_title(title: str, *, source: str | None = None) -> str:
-    """The headline without markup, entities and appended junk.
-
-    Strips "(original)", "(raw)", "(Sponsored)", "[Update]", "- Video", a trailing "+"
-    paywall marker, and a "| Site" or "– Site" suffix when it names ``source``. A pipe
-    suffix of at most four words goes too (a section or site name), but a dash is
-    kept unless it names the source: "Apple – ein Rückblick" is a real headline.
-    """
-    raw = html_to_text(title) if _MARKUP.search(title) else html.unescape(title)
-    text = normalize_space(raw)
-    while True:
-        before = text
-        text = _TRAILING_TAG.sub("", text)
-        text = _LEADING_TAG.sub("", text)
-        text = _TRAILING_MEDIA.sub("", text)
-        text = _PAYWALL_MARK.sub("", text)
-        match = _SITE_SUFFIX.match(text)
-        if match:
-            site = match["site"].strip()
-            short_pipe = match["sep"] in ("|", "::", "·") and len(site.split()) <= 4
-            if _is_site_name(site, source) or short_pipe:
-                text = match["head"]
-        text = _LEFTOVER.sub("", text).strip()
-        if text == before:
-            return text
-
-
-# ------------------------------------------------------------------------ datelines
-
-# "BERLIN (dpa) – ", "BRÜSSEL / MÜNCHEN (XY) – ", "LONDON, March 3 (Reuters) - ",
-# "San Francisco, 3. März (dpa) –", "(AP) — ": a place, optionally a date, an agency
-# in parentheses, a dash. The place has at most six words and starts upper case.
-_DATELINE_AGENCY = re.compile(
-    r"^(?:[A-ZÄÖÜ][\w.'’-]*(?:\s*[/,]\s*|\s+)){0,6}?"
-    r"(?:\d{1,2}\.?\s*\w+\.?\s*(?:\d{4})?\s*|\w+\.?\s+\d{1,2}(?:,\s*\d{4})?\s*)?"
-    r"\(\s*[^()\n]{1,40}\)\s*[–—-]{1,2}\s*"
-)
-# "BERLIN – ", "NEW YORK, 3. März — ": an upper-case place without agency. It needs at
-# least five capital letters so an acronym ("NATO – die ...", "USA – ") is not taken for one.
-_DATELINE_CAPS = re.compile(
-    r"^(?P<place>[A-ZÄÖÜ]{2,}(?:[ ./-]+[A-ZÄÖÜ]{2,})*)"
-    r"(?:,\s*\d{1,2}\.?\s*\w+\.?(?:\s*\d{4})?)?\s+[–—]{1,2}\s+"
-)
-
-
-def dateline_length(text: str) -> int:
-    """Length of the dateline at the start of ``text``, 0 if there is none."""
-    match = _DATELINE_AGENCY.match(text)
-    if match is None:
-        match = _DATELINE_CAPS.match(text)
-        if match and sum(char.isupper() for char in match["place"]) < 5:
-            match = None
-    # Something must follow; a paragraph that is only "BERLIN (dpa) –" is no lead.
-    if match and len(text) - match.end() >= 20:
-        return match.end()
-    return 0
-
-
-def strip_dateline(text: str) -> str:
-    return text[dateline_length(text) :]
-
-
-def _without_dateline(blocks: list[Block]) -> list[Block]:
-    for index, block in enumerate(blocks):
-        if block.tag != "p":
-            continue
-        length = dateline_length(block.text)
-        if not length:
-            return blocks
-        count = sum(1 for char in block.text[:length] if not char.isspace())
-        return [*blocks[:index], strip_leading_text(block, count), *blocks[index + 1 :]]
-    return blocks
-
-
-# -------------------------------------------------------------------------- teasers
-
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"“”»«'’)]*\s+(?=[\"„“»«'‘(]*[A-ZÄÖÜ0-9])")
-_TEASER_JUNK = re.compile(
-    r"\s*(?:\[(?:…|\.\.\.)\]|\((?:…|\.\.\.)\)|weiterlesen|mehr lesen|continue reading|"
-    r"read more|read the full (?:story|article))\s*[»›>→.…]*\s*$",
-    re.IGNORECASE,
-)
 
 
 def shorten(text: str, limit: int = TEASER_MAX) -> str:
@@ -190,8 +90,8 @@ def make_teaser(given: str | None, blocks: list[Block], *, titles: tuple[str, ..
     """The publisher's teaser, cleaned to plain text; else the lead paragraph."""
     if given:
         kept = remove_boilerplate(split_blocks(given), titles=titles)
-        text = _TEASER_JUNK.sub("", " ".join(block.text for block in kept))
-        text = strip_dateline(normalize_space(text))
+        text = strip_trailing_junk(normalize_space(" ".join(block.text for block in kept)))
+        text = strip_dateline(text)
         if text:
             return shorten(text)
     return shorten(lead_paragraph(blocks))
@@ -320,18 +220,26 @@ def clean_record(record: ArticleRecord, *, default_tz: tzinfo = UTC) -> ArticleD
     Raises IngestError when nothing readable is left (a title that was only junk, a
     body and teaser that were only boilerplate).
     """
-    title = clean_title(record.title, source=record.source)
+    # Soft hyphens and zero-width characters go first, entities included, so that
+    # every later step (and story matching) sees whole words.
+    raw_title = drop_invisible(record.title)
+    title = clean_title(raw_title, source=record.source)
     if not title:
         raise IngestError(
             f"title: nothing left after removing markers and the site name from {record.title!r}"
         )
-    titles = (title, normalize_space(html.unescape(record.title)))
-    blocks = remove_boilerplate(split_blocks(record.body, base_url=record.url), titles=titles)
-    blocks = _without_dateline(blocks)
-    teaser = make_teaser(record.teaser, blocks, titles=titles)
+    titles = (title, normalize_space(html.unescape(raw_title)))
+    body = drop_invisible(record.body)
+    blocks = remove_boilerplate(split_blocks(body, base_url=record.url), titles=titles)
+    blocks = without_trailing_junk(without_dateline(blocks))
+    given = drop_invisible(record.teaser) if record.teaser else None
+    teaser = make_teaser(given, blocks, titles=titles)
     body_text = blocks_text(blocks)
     if not body_text and not teaser:
-        raise IngestError("body: no article text left after removing markup and boilerplate")
+        raise IngestError(
+            "body: no article text left after removing markup and boilerplate "
+            f"(article {record.url})"
+        )
     published = record.published_at
     if published.tzinfo is None:
         published = published.replace(tzinfo=default_tz)

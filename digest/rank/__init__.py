@@ -8,8 +8,9 @@ grouped into sections, every other candidate with its reason, the stories
 Personalized variants: :func:`build_variants` then :func:`select_variants`.
 
 Modules, in pipeline order: ``text`` (features), ``minhash`` (LSH), ``cluster``
-(stories), ``signals`` (scores), ``stories`` (history and drops), ``diversity``
-(MMR, caps, sections), ``edition`` (orchestration), ``explain``, ``variants``.
+(stories), ``signals`` (scores), ``exclude`` (advert and paywall titles),
+``stories`` (history, exclusions and drops), ``diversity`` (MMR, caps, sections),
+``edition`` (orchestration), ``explain``, ``variants``.
 ``scoring`` keeps the original simple API (``rank``/``select``).
 """
 

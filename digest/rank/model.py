@@ -105,6 +105,10 @@ class RankingConfig:
     # The publisher's own sources: preferred as a story's representative.
     own_sources: frozenset[str] = frozenset()
     prefer_own_site: bool = True
+    # Title prefixes of adverts and paywalled teasers ("Anzeige:", "+ |"): such items
+    # are left out unless pinned (see digest.rank.exclude). digest.config sets the
+    # de/en list; empty here, so the library leaves every title alone by default.
+    exclude_titles: tuple[str, ...] = ()
     cluster: ClusterParams = field(default_factory=ClusterParams)
 
     @classmethod
@@ -187,6 +191,7 @@ class ReasonKind(StrEnum):
     THIN_DAY = "thin_day"
     MUTED_SOURCE = "muted_source"
     OTHER_TOPICS = "other_topics"
+    EXCLUDED_TITLE = "excluded_title"
 
 
 @dataclass(frozen=True)

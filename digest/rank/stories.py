@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from digest.rank.cluster import Document, Link, find_stories, similarity
+from digest.rank.exclude import title_exclusions
 from digest.rank.model import EditorActions, History, RankingConfig, Reason, ReasonKind, SentItem
 from digest.rank.scoring import Candidate
 from digest.rank.signals import Scorer
@@ -188,10 +189,11 @@ def prepare(
     sent_index = _SentIndex.of(sent)
     scorer = Scorer(now=now, config=config)
     stories: list[Story] = []
+    excluded = title_exclusions(ordered, config.exclude_titles)
     # Without history or drops nothing can block a lone report: score it directly.
     simple = not sent and not drops
     for label, indexes in groups.items():
-        if simple and len(indexes) == 1:
+        if simple and len(indexes) == 1 and ordered[indexes[0]].id not in excluded:
             candidate = ordered[indexes[0]]
             value, values = scorer(candidate, editor_boost=editor.boosts.get(candidate.id, 1.0))
             stories.append(Story(candidate.id, (Scored(candidate, value, values, candidate.id),)))
@@ -201,7 +203,16 @@ def prepare(
             continue
         story_sent = tuple(clustered_sent[i - n] for i in indexes if i >= n)
         stories.append(
-            _story(members, story_sent, sent_index, links.get(label, {}), scorer, config, editor)
+            _story(
+                members,
+                story_sent,
+                sent_index,
+                links.get(label, {}),
+                scorer,
+                config,
+                editor,
+                excluded,
+            )
         )
     # Labels are the smallest document index of a story and documents are in
     # id order, so stories are already in id order.
@@ -234,6 +245,7 @@ def _story(
     scorer: Scorer,
     config: RankingConfig,
     editor: EditorActions,
+    excluded: Mapping[int, Reason],
 ) -> Story:
     story_id = min(c.id for c in members)
     blocked: dict[int, Reason] = {}
@@ -272,6 +284,11 @@ def _story(
         )
         for candidate in members:
             blocked.setdefault(candidate.id, reason)
+    for candidate in members:
+        # An advert or paywall teaser (ranking.exclude_titles); other reports of its
+        # story may still represent it.
+        if candidate.id in excluded:
+            blocked[candidate.id] = excluded[candidate.id]
     if editor.drops:
         dropped = sorted(editor.drops.intersection(c.id for c in members))
         for candidate in members if dropped else ():
@@ -283,7 +300,7 @@ def _story(
                 related_article_id=dropped[0],
             )
     for pinned in editor.pins.intersection(blocked):
-        # A pin overrides history and drops for the pinned article itself.
+        # A pin overrides history, drops and exclude_titles for the pinned article itself.
         del blocked[pinned]
     sources = len({c.source for c in members}) if len(members) > 1 else 1
     boosts = editor.boosts
