@@ -224,6 +224,7 @@ _SHORT = {
     "thin_day": "thin day",
     "muted_source": "muted source",
     "other_topics": "other topics",
+    "excluded_title": "advert/paywall title",
 }
 
 
