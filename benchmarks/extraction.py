@@ -320,11 +320,44 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="hand pages to the ingest under their original URL (default) or a file:// URI",
     )
     parser.add_argument("--worst", type=int, default=8, help="pages listed per worst-of list")
+    parser.add_argument(
+        "--score-output",
+        type=Path,
+        metavar="JSON",
+        help="only score a prediction file in the benchmark's format (e.g. the corpus's "
+        "output/trafilatura.json, to check this scorer against the published figure)",
+    )
+    parser.add_argument(
+        "--write-output",
+        type=Path,
+        metavar="JSON",
+        help="also write digest's stored texts in the benchmark's format, for its evaluate.py",
+    )
     args = parser.parse_args(argv)
     pages = load_corpus(args.corpus)
+    if args.score_output:
+        score_file(pages, args.score_output)
+        return
     # The pages date from 2019; "now" only bounds plausible publication dates.
     result = run(pages, urls=args.urls, now=datetime.now(UTC))
     report(pages, result, args.worst)
+    if args.write_output:
+        output = {key: {"articleBody": o.stored} for key, o in result.outcomes.items()}
+        args.write_output.write_text(json.dumps(output, ensure_ascii=False), encoding="utf-8")
+
+
+def score_file(pages: Sequence[Page], path: Path) -> None:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if set(data) == {"version", "output"}:  # the wrapped form of the benchmark's files
+        data = data["output"]
+    texts = {p.key: (data.get(p.key) or {}).get("articleBody") or "" for p in pages}
+    scores = [score_page(p.expected, texts[p.key]) for p in pages]
+    ws = [score_page(p.expected, texts[p.key], _NONSPACE) for p in pages]
+    s = summarize(scores, ws)
+    print(
+        f"{path.name}: F1 {s.f1:.3f}, precision {s.precision:.3f}, recall {s.recall:.3f}; "
+        f"F1 on whitespace tokens, per page {s.f1_ws:.3f}"
+    )
 
 
 if __name__ == "__main__":
