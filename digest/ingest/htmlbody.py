@@ -40,12 +40,12 @@ _OPTIONS: dict[str, Any] = {
 
 # Inline elements trafilatura keeps in its HTML output (links and formatting).
 _INLINE = ("a", "b", "strong", "i", "em")
-# A closing inline tag directly followed by a letter or digit: a possibly glued word.
 # Elements that continue the line of text they are in (anything else starts a new block).
 _FLOW = frozenset(
     {"a", "abbr", "b", "bdi", "cite", "code", "data", "del", "dfn", "em", "font", "i", "ins"}
     | {"kbd", "mark", "q", "s", "samp", "small", "span", "strong", "sub", "sup", "time", "u"}
 )
+# A closing inline tag directly followed by a letter or digit: a possibly glued word.
 _GLUED = re.compile(r"</(?:a|b|strong|i|em)>[^\W_]")
 _FIRST_WORD = re.compile(r"[^\W_]+")
 
