@@ -19,6 +19,7 @@ import trafilatura
 from lxml import etree
 
 from digest.errors import IngestError
+from digest.ingest.htmlbody import extract_body
 from digest.ingest.records import FetchedDoc, Parsed, language_or_none
 from digest.ingest.urls import absolute_http_url, is_http_url
 
@@ -68,18 +69,8 @@ def parse_html(
         )
     if parsed.problems or url is None:
         return parsed
-    body = trafilatura.extract(
-        doc.content,
-        # Relative links resolve against the article's own URL, not a mirror it came from.
-        url=url,
-        output_format="html",
-        include_comments=False,
-        include_tables=False,
-        include_formatting=True,
-        include_links=True,
-        include_images=False,
-        favor_precision=True,
-    )
+    # Relative links resolve against the article's own URL, not a mirror it came from.
+    body = extract_body(tree, url)
     if not body:
         parsed.problems.append((None, "no article text found on the page"))
         return parsed
