@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
-from datetime import UTC, tzinfo
+from datetime import UTC, datetime, tzinfo
 
 from digest.errors import IngestError
 from digest.ingest.blocks import (
@@ -26,8 +26,9 @@ from digest.ingest.blocks import (
     strip_leading_text,
 )
 from digest.ingest.boilerplate import remove_boilerplate
-from digest.ingest.records import ArticleRecord
-from digest.ingest.urls import canonical_url, strip_tracking
+from digest.ingest.fallbacks import derive_title, resolve_date, resolve_link
+from digest.ingest.records import ArticleRecord, Origin
+from digest.ingest.urls import strip_tracking
 from digest.store.articles import ArticleData
 
 TEASER_MAX = 300
@@ -314,31 +315,38 @@ def _author(value: str | None) -> str | None:
     return re.sub(r"^(?:von|by)\s+", "", text, flags=re.IGNORECASE) or None
 
 
-def clean_record(record: ArticleRecord, *, default_tz: tzinfo = UTC) -> ArticleData:
+def clean_record(
+    record: ArticleRecord,
+    *,
+    default_tz: tzinfo = UTC,
+    now: datetime | None = None,
+    origin: Origin | None = None,
+) -> ArticleData:
     """The stored form of one record. ``default_tz`` applies to a naive published_at.
 
-    Raises IngestError when nothing readable is left (a title that was only junk, a
-    body and teaser that were only boilerplate).
+    A record without a link, date or title gets one from :mod:`digest.ingest.fallbacks`
+    (``origin`` says what its source knows; ``now`` is the ingest time, the last resort
+    for a date). Raises IngestError when nothing readable is left (a body and teaser
+    that were only boilerplate) or when the record has no link and no site to link to.
     """
+    origin = origin or Origin()
+    link = resolve_link(record, origin)
     title = clean_title(record.title, source=record.source)
-    if not title:
-        raise IngestError(
-            f"title: nothing left after removing markers and the site name from {record.title!r}"
-        )
-    titles = (title, normalize_space(html.unescape(record.title)))
-    blocks = remove_boilerplate(split_blocks(record.body, base_url=record.url), titles=titles)
+    titles = (title, normalize_space(html.unescape(record.title))) if title else ()
+    blocks = remove_boilerplate(split_blocks(record.body, base_url=link.url), titles=titles)
     blocks = _without_dateline(blocks)
     teaser = make_teaser(record.teaser, blocks, titles=titles)
     body_text = blocks_text(blocks)
-    if not body_text and not teaser:
+    if not body_text and not teaser and not (title and not record.body and not record.teaser):
         raise IngestError("body: no article text left after removing markup and boilerplate")
-    published = record.published_at
-    if published.tzinfo is None:
-        published = published.replace(tzinfo=default_tz)
+    if not title:
+        # No headline, or one that was only junk ("(Sponsored)"): the text says what it is.
+        title = derive_title(teaser or body_text)
+    published, estimate = resolve_date(record, origin, now=now, default_tz=default_tz)
     language = record.language or guess_language(f"{title}\n{body_text or teaser}")
     return ArticleData(
-        canonical_url=canonical_url(record.url),
-        url=strip_tracking(record.url),
+        canonical_url=link.canonical_url,
+        url=link.url,
         title=title,
         teaser=teaser,
         body_html=sanitize_html(render_blocks(blocks)),
@@ -353,4 +361,5 @@ def clean_record(record: ArticleRecord, *, default_tz: tzinfo = UTC) -> ArticleD
         image_alt=_plain(record.image_alt),
         priority=record.priority,
         views=record.views,
+        published_at_estimate=estimate.value if estimate else None,
     )

@@ -5,6 +5,8 @@ signal (raw values and the points each additive signal contributed), its story
 (cluster id, size, sources) and either its place in the email or the reason it
 was left out (duplicate of which article, below the threshold, over a cap,
 already sent on which date, dropped by the editor, thin day, muted, other topics).
+A candidate whose date was estimated at ingest (the source gave none) says so and how,
+because its recency is only as good as that estimate.
 """
 
 from __future__ import annotations
@@ -16,6 +18,21 @@ from typing import Any, Literal
 from digest.rank.edition import EditionSelection
 from digest.rank.model import Reason
 from digest.rank.signals import contributions
+
+# Candidate.date_estimate values (set at ingest) and how explanations name them.
+_DATE_ESTIMATES = {
+    "ingest": "ingest time",
+    "feed": "the feed's date",
+    "http": "HTTP Last-Modified",
+    "page_text": "guessed from the page text",
+}
+
+
+def date_note(estimate: str | None) -> str | None:
+    """ "date estimated (ingest time)" for an estimated date, None for the article's own."""
+    if estimate is None:
+        return None
+    return f"date estimated ({_DATE_ESTIMATES.get(estimate, estimate)})"
 
 
 @dataclass(frozen=True)
@@ -34,6 +51,11 @@ class ExplanationRow:
     section: str | None = None
     also_reported_by: tuple[int, ...] = ()
     reason: Reason | None = None
+    date_estimate: str | None = None
+
+    @property
+    def date_note(self) -> str | None:
+        return date_note(self.date_estimate)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -53,6 +75,8 @@ class ExplanationRow:
             },
             "also_reported_by": list(self.also_reported_by),
             "reason": self.reason.to_dict() if self.reason else None,
+            "date_estimate": self.date_estimate,
+            "date_note": self.date_note,
         }
 
 
@@ -78,6 +102,7 @@ def explain(selection: EditionSelection) -> list[ExplanationRow]:
                 position=item.position,
                 section=item.section,
                 also_reported_by=tuple(c.id for c in item.also_reported_by),
+                date_estimate=item.candidate.date_estimate,
             )
         )
     for out in selection.excluded:
@@ -95,6 +120,7 @@ def explain(selection: EditionSelection) -> list[ExplanationRow]:
                 story_size=len(story.members),
                 story_sources=story.sources,
                 reason=out.reason,
+                date_estimate=out.candidate.date_estimate,
             )
         )
     return rows
@@ -138,6 +164,8 @@ def format_explanation(selection: EditionSelection, *, limit: int | None = None)
             f"  ({row.source or '-'}; story {row.story_id}×{row.story_size})"
         )
         lines.append(f"{'':>15}{parts}")
+        if row.date_note is not None:
+            lines.append(f"{'':>15}{row.date_note}")
         if row.reason is not None:
             lines.append(f"{'':>15}{row.reason.detail}")
     return "\n".join(lines)

@@ -41,6 +41,9 @@ class Candidate:
     content_hash: str = ""
     # From the publisher's own site (also true for sources in own_sources).
     own_site: bool = False
+    # None: the article's own date. Else how ``published_at`` was estimated at
+    # ingest ("ingest", "feed", "http", "page_text"), for explanations.
+    date_estimate: str | None = None
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,7 @@ def candidate(article: Article, clicks: int = 0) -> Candidate:
         popularity=article.views or 0.0,
         clicks=float(clicks),
         content_hash=article.content_hash,
+        date_estimate=article.published_at_estimate,
     )
 
 
