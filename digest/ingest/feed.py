@@ -89,7 +89,7 @@ def _entry_data(
     """The record, its origin, a name for messages, and a problem if it cannot be kept."""
     link, fallback = _entry_link(entry, feed.base)
     guid = str(entry.get("id") or "").strip() or None
-    name = f"entry {link or guid}" if link or guid else None
+    name = _name(link or guid, entry.get("title"))
     if link is None and feed.site is None:
         return (
             {},
@@ -138,22 +138,30 @@ def _entry_data(
     )
 
 
+def _name(identifier: str | None, title: Any) -> str | None:
+    """How a problem names an entry: its link or id, else its title."""
+    if identifier:
+        return f"entry {identifier}"
+    text = normalize_space(html_to_text(str(title))) if title else ""
+    return f"entry {text[:60]!r}" if text else None
+
+
 def _entry_link(entry: Any, base: str | None) -> tuple[str | None, Literal["id"] | None]:
-    """The entry's own link, else its id when that is an http(s) URL ("id"), else None."""
-    candidates = [entry.get("link")]
-    candidates += [
+    """The entry's own link, else its guid/id when that is an http(s) URL ("id"), else None."""
+    links = [
         link.get("href")
         for link in entry.get("links", [])
         if link.get("rel", "alternate") == "alternate"
     ]
-    # RSS <guid isPermaLink="true"> is a link too when <link> is missing.
-    if entry.get("guidislink"):
-        candidates.append(entry.get("id"))
-    for candidate in candidates:
+    # Without a <link>, feedparser copies a permalink guid (or an Atom id) into "link"
+    # and sets guidislink: that link is the id, and is counted as a fallback.
+    from_guid = bool(entry.get("guidislink")) and not links
+    for candidate in [] if from_guid else [entry.get("link"), *links]:
         url = absolute_http_url(candidate, base)
         if url:
             return url, None
-    # An Atom <id> or RSS <guid isPermaLink="false"> is often the article's URL too.
+    # An Atom <id> or RSS <guid> (even isPermaLink="false") is often the article's URL;
+    # only an absolute one is taken: "post-17" joined with the site would be made up.
     guid = entry.get("id")
     if isinstance(guid, str) and is_http_url(guid):
         return guid.strip(), "id"

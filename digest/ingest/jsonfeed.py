@@ -70,7 +70,8 @@ def parse_json_feed(
         fallback: UrlFallback | None = None
         if link is None and item_id and is_http_url(item_id):
             link, fallback = item_id, "id"
-        name = f"item {link or item_id}" if link or item_id else None
+        title = _text(item.get("title"))
+        name = f"item {link or item_id}" if link or item_id else (title and f"item {title!r}")
         if link is None and home is None:
             parsed.problems.append(
                 (
@@ -88,7 +89,7 @@ def parse_json_feed(
         body = _text(item.get("content_html")) or _text_as_html(item.get("content_text"))
         data = {
             "url": link,
-            "title": _text(item.get("title")) or "",
+            "title": title or "",
             "published_at": published,
             "body": body or "",
             "teaser": _text(item.get("summary")),
