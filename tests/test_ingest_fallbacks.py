@@ -142,6 +142,19 @@ def test_entry_without_any_text_is_refused_and_named(db: Database, tmp_path: Pat
     ]
 
 
+def test_record_of_markup_only_is_refused_as_without_text() -> None:
+    # A title that is one <img>, a body that is one <script>: no text at all.
+    record = validate_record(
+        {
+            "url": "https://x.example/a",
+            "title": '<img src="x" onerror="alert(1)">',
+            "body": "<script>alert(1)</script>",
+        }
+    )
+    with pytest.raises(IngestError, match=r"^no text"):
+        clean_record(record, now=NOW)
+
+
 # ------------------------------------------------------------------------------ pages
 
 

@@ -27,7 +27,7 @@ from digest.ingest.blocks import (
 )
 from digest.ingest.boilerplate import remove_boilerplate
 from digest.ingest.fallbacks import derive_title, resolve_date, resolve_link
-from digest.ingest.records import ArticleRecord, Origin
+from digest.ingest.records import NO_TEXT, ArticleRecord, Origin
 from digest.ingest.urls import strip_tracking
 from digest.store.articles import ArticleData
 
@@ -337,8 +337,13 @@ def clean_record(
     blocks = _without_dateline(blocks)
     teaser = make_teaser(record.teaser, blocks, titles=titles)
     body_text = blocks_text(blocks)
-    if not body_text and not teaser and not (title and not record.body and not record.teaser):
-        raise IngestError("body: no article text left after removing markup and boilerplate")
+    if not body_text and not teaser:
+        given = normalize_space(html_to_text(f"{record.body}\n{record.teaser or ''}"))
+        if given:  # there was text, and all of it was boilerplate
+            raise IngestError("body: no article text left after removing markup and boilerplate")
+        if not title:  # markup only, e.g. a title that is one <img>
+            raise IngestError(f"{NO_TEXT} (after removing markup)")
+        # Else a headline without body: kept, it says what happened.
     if not title:
         # No headline, or one that was only junk ("(Sponsored)"): the text says what it is.
         title = derive_title(teaser or body_text)

@@ -6,8 +6,9 @@ all is one problem.
 
 An entry lacking a link or a date is kept (see :mod:`digest.ingest.fallbacks`): its
 link is the entry's ``<link>``, an ``alternate`` link, a permalink guid, else its
-guid/id when that is an http(s) URL, else the feed's home page (with an identity made
-from the feed and the entry's id). Relative links resolve against the URL the feed
+guid/id when that is an http(s) URL, else the feed's home page (its ``<link>``, else
+``--base-url``, else the root of the host it was fetched from), with an identity made
+from that page and the entry's id. Relative links resolve against the URL the feed
 was fetched from, else ``--base-url``, else the feed's own ``<link>``. Its date is the
 entry's published/updated date, else the feed's own date, else the HTTP Last-Modified
 of the response, else the ingest time; every one but the first is stored as estimated.
@@ -20,6 +21,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import feedparser
 
@@ -43,7 +45,12 @@ def parse_feed(
         headers["content-location"] = location  # base for relative links in entries
     else:
         location = None
-    result = feedparser.parse(doc.content, response_headers=headers, sanitize_html=True)
+    # No feedparser sanitizing: on crafted markup (a <script> closed as "</script\n>")
+    # it drops the tags and keeps the script's code as text. Every field goes through
+    # our own cleaning instead (lxml drops script and style with their content, nh3
+    # keeps only the allowed tags), as for JSON and pages; benchmarks/world_feeds.py
+    # checks that against feedparser's own sanitizer tests.
+    result = feedparser.parse(doc.content, response_headers=headers, sanitize_html=False)
     if not result.version and not result.entries:
         reason = result.get("bozo_exception")
         detail = f": {reason}" if reason else ""
@@ -57,7 +64,7 @@ def parse_feed(
         source=feed_info.get("title") or None,
         language=feed_info.get("language") or None,
         base=location or home,
-        site=home or (base_url if base_url and is_http_url(base_url) else None),
+        site=home or (base_url if base_url and is_http_url(base_url) else None) or _root(doc.url),
         date=_entry_date(feed_info),
         http_date=doc.http_date,
     )
@@ -136,6 +143,14 @@ def _entry_data(
         name,
         None,
     )
+
+
+def _root(url: str) -> str | None:
+    """The home page of the host a feed was fetched from; None for a local file."""
+    if not is_http_url(url):
+        return None
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}/"
 
 
 def _name(identifier: str | None, title: Any) -> str | None:
