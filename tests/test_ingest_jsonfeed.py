@@ -1,4 +1,4 @@
-"""JSON Feed files are read as feeds; the estimates show in the CLI's reports."""
+"""JSON Feed files are read as feeds; estimates show in the CLI; a one-source day renders."""
 
 from __future__ import annotations
 
@@ -124,3 +124,17 @@ def test_cli_reports_fallbacks_and_explain_shows_estimates(run, monkeypatch) -> 
     monkeypatch.setattr(common.out, "width", 400)  # one line per table row
     table = run("rank", "--explain").out
     assert "date estimated (ingest time)" in table and "date estimated (the feed's date)" in table
+
+
+def test_one_source_day_without_categories_renders(run, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # The shape of many small publishers' days: one feed, no categories, a few items.
+    monkeypatch.setattr(cli.state, "clock", ClockFrom(datetime(2026, 11, 25, 5, 0, tzinfo=BERLIN)))
+    assert run("ingest", str(WORLD / "rss-no-categories-latin1.xml")).code == 0
+    ranked = json.loads(run("rank", "--json").out)
+    assert len(ranked["items"]) == 3
+    assert {item["source"] for item in ranked["items"]} == {"Stadtbote Görlitz"}
+    rendered = run("render", "--out", str(tmp_path / "edition"))
+    assert rendered.code == 0, rendered.err
+    text = (tmp_path / "edition" / "digest.txt").read_text(encoding="utf-8")
+    assert "Straßenbahnlinie 2 fährt ab Montag wieder über die Altstadtbrücke" in text
+    assert "Süßwarenfabrik" in text and "Ã" not in text
