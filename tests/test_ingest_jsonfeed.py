@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from digest import cli
-from digest.cli import common
 from digest.ingest import IngestReport, ingest
 from digest.ingest.fallbacks import synthetic_identity
 from digest.ingest.jsonfeed import is_json_feed
@@ -121,7 +120,7 @@ def test_cli_reports_fallbacks_and_explain_shows_estimates(run, monkeypatch) -> 
         == "feed"
     )
     assert rows["A soldering iron that tells you when the tip is worn"]["date_note"] is None
-    monkeypatch.setattr(common.out, "width", 400)  # one line per table row
+    monkeypatch.setenv("COLUMNS", "400")  # one line per table row
     table = run("rank", "--explain").out
     assert "date estimated (ingest time)" in table and "date estimated (the feed's date)" in table
 
