@@ -184,6 +184,26 @@ def test_relative_canonical_resolves_against_the_base_url(db: Database, tmp_path
     assert list(stored(db)) == ["https://talsperrenblog.example/herbst/stausee"]
 
 
+def test_page_with_only_a_description_is_kept(db: Database, tmp_path: Path) -> None:
+    # A video page: no article body to extract, but the page says what it is about.
+    page = tmp_path / "video.html"
+    page.write_text(
+        '<!doctype html><html lang="de"><head><title>Die Flut in Zahlen</title>'
+        '<link rel="canonical" href="https://flut.example/video/zahlen">'
+        '<meta name="description" content="Wie hoch das Wasser stand und wie viele Keller '
+        'volliefen: das Video fasst die Woche zusammen."></head>'
+        '<body><div id="player"></div></body></html>',
+        encoding="utf-8",
+    )
+    assert (run(db, page).added, run(db, page).unchanged) == (1, 1)
+    article = stored(db)["https://flut.example/video/zahlen"]
+    assert article.teaser.startswith("Wie hoch das Wasser stand") and article.body_text == ""
+    bare = tmp_path / "bare.html"
+    bare.write_text(page.read_text(encoding="utf-8").replace('<meta name="description"', "<meta"))
+    (problem,) = run(db, bare).problems
+    assert problem.message == "no article text found on the page https://flut.example/video/zahlen"
+
+
 def page_with(text: str) -> bytes:
     html = (WORLD / "page-undated.html").read_text(encoding="utf-8")
     return html.replace("</article>", f"<p>{text}</p></article>").encode()

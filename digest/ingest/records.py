@@ -182,13 +182,6 @@ class DateEstimate(StrEnum):
     INGEST = "ingest"  # nothing said when: the time it was first ingested
 
 
-DATE_ESTIMATE_LABELS = {
-    DateEstimate.PAGE_TEXT: "guessed from the page text",
-    DateEstimate.FEED: "the feed's date",
-    DateEstimate.HTTP: "the HTTP Last-Modified date",
-    DateEstimate.INGEST: "ingest time",
-}
-
 # How a record's link was found when it is not its own (for the ingest report):
 # "id": the entry's guid/id, an http(s) URL; "base-url": --base-url and the file name;
 # "site": the site's home page (the record has none of its own; see Origin.key).
