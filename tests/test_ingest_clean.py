@@ -127,9 +127,12 @@ def test_clean_title(raw: str, source: str | None, expected: str) -> None:
     assert clean_title(raw, source=source) == expected
 
 
-def test_title_that_is_only_junk_is_a_problem() -> None:
-    with pytest.raises(IngestError, match="title"):
-        clean_record(record(title="(Sponsored)"))
+def test_title_that_is_only_junk_is_taken_from_the_text() -> None:
+    data = clean_record(record(title="(Sponsored)"))
+    assert (
+        data.title
+        == "Ein Absatz mit genug Inhalt, damit etwas übrig bleibt, auch nach der Reinigung"
+    )
 
 
 # -------------------------------------------------------------------------- datelines

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from digest.ingest import IngestReport, ingest, parse_source
+from digest.ingest import IngestReport, Origin, ingest, parse_source
 from digest.store.db import Database
 from digest.store.models import Article
 
@@ -35,25 +35,31 @@ def stored(db: Database) -> dict[str, Article]:
         return {a.canonical_url: a for a in session.scalars(select(Article))}
 
 
-def test_rss_entries_and_entry_problems() -> None:
+def test_rss_entries_without_date_or_link_are_kept() -> None:
     parsed = parse_source(str(DATA / "feed-rss.xml"), default_tz=BERLIN)
-    assert [number for number, _ in parsed.records] == [1, 2]
-    assert parsed.problems == [
-        (3, "entry https://datenwerk.example/2026/11/ohne-datum/ has no published or updated date"),
-        (4, "entry has no http(s) link to the article"),
-    ]
+    assert [number for number, _ in parsed.records] == [1, 2, 3, 4]
+    assert parsed.problems == []
+    undated, unlinked = parsed.records[2][1], parsed.records[3][1]
+    # No date and the feed has none either: the ingest time decides (at cleaning).
+    assert undated.published_at is None and parsed.origin(3) == Origin()
+    # No link: the entry points at the feed's home page.
+    assert unlinked.url is None
+    assert parsed.origin(4) == Origin(site_url="https://datenwerk.example/")
 
 
 def test_rss_feed_is_stored_clean(db: Database) -> None:
     report = run(db, DATA / "feed-rss.xml")
-    assert (report.added, report.updated, report.unchanged) == (2, 0, 0)
-    source = str(DATA / "feed-rss.xml")
-    assert [str(problem) for problem in report.problems] == [
-        f"{source} record 3: entry https://datenwerk.example/2026/11/ohne-datum/ "
-        "has no published or updated date",
-        f"{source} record 4: entry has no http(s) link to the article",
-    ]
+    assert (report.added, report.updated, report.unchanged) == (4, 0, 0)
+    assert report.problems == []
+    assert (report.estimated_dates, report.fallback_urls, report.derived_titles) == (1, 1, 0)
     articles = stored(db)
+    undated = articles["https://datenwerk.example/2026/11/ohne-datum/"]
+    assert (undated.published_at, undated.published_at_estimate) == (NOW, "ingest")
+    (unlinked,) = [a for a in articles.values() if a.title == "Ein Eintrag ohne Link"]
+    assert unlinked.url == "https://datenwerk.example/"
+    assert unlinked.canonical_url.startswith("urn:digest:")
+    assert unlinked.published_at == datetime(2026, 11, 23, 11, 0, tzinfo=UTC)
+    assert unlinked.published_at_estimate is None
     full = articles["https://datenwerk.example/2026/11/gebaerdensprache-echtzeit/"]
     assert full.title == "Sprachmodell übersetzt Gebärdensprache in Echtzeit"
     assert full.url == "https://datenwerk.example/2026/11/gebaerdensprache-echtzeit/"
@@ -106,7 +112,7 @@ def test_atom_feed_is_stored_clean(db: Database) -> None:
 def test_reingesting_a_feed_is_unchanged(db: Database) -> None:
     run(db, DATA / "feed-rss.xml", DATA / "feed-atom.xml")
     report = run(db, DATA / "feed-rss.xml", DATA / "feed-atom.xml")
-    assert (report.added, report.updated, report.unchanged) == (0, 0, 4)
+    assert (report.added, report.updated, report.unchanged) == (0, 0, 6)
 
 
 def test_malformed_feed_still_loads_its_good_entries(db: Database, tmp_path: Path) -> None:

@@ -90,13 +90,13 @@ def test_html_page_from_file(db: Database) -> None:
     assert run(db, DATA / "page-de.html").unchanged == 1
 
 
-def test_undated_page_is_a_problem(db: Database, tmp_path: Path) -> None:
+def test_undated_page_is_stored_with_the_ingest_time(db: Database, tmp_path: Path) -> None:
     page = tmp_path / "undated.html"
     page.write_bytes(UNDATED_PAGE)
     report = run(db, page, DATA / "page-de.html")
-    assert report.added == 1
-    (problem,) = report.problems
-    assert problem.record is None and problem.message.startswith("no publication date found")
+    assert (report.added, report.problems, report.estimated_dates) == (2, [], 1)
+    undated = stored(db)["https://undated.example/story"]
+    assert (undated.published_at, undated.published_at_estimate) == (NOW, "ingest")
 
 
 def test_page_without_url_from_a_file_is_a_problem(db: Database, tmp_path: Path) -> None:
@@ -104,11 +104,9 @@ def test_page_without_url_from_a_file_is_a_problem(db: Database, tmp_path: Path)
     page.write_bytes(NO_CANONICAL_PAGE)
     report = run(db, page)
     assert report.added == 0
-    assert report.problems[0].message.startswith("the page has no http(s) URL")
-    page.write_bytes(NO_CANONICAL_PAGE.replace(b"2026-11-24T09:00:00Z", b"Energie"))
-    messages = [problem.message for problem in run(db, page).problems]
-    assert messages[0].startswith("the page has no http(s) URL")
-    assert messages[1].startswith("no publication date found")
+    (problem,) = report.problems
+    assert problem.message.startswith("the page has no http(s) URL")
+    assert "--base-url" in problem.message
 
 
 def test_injected_fetcher(db: Database) -> None:

@@ -118,13 +118,12 @@ def test_tracking_parameters_and_fragment_map_to_the_same_article(
 
 def test_jsonl_bad_records_are_reported_and_good_ones_load(db: Database) -> None:
     report = run(db, DATA / "mixed.jsonl")
-    assert counts(report) == (1, 2, 0, 0)
+    assert counts(report) == (1, 3, 0, 0)
     source = str(DATA / "mixed.jsonl")
     by_line = {problem.record: problem.message for problem in report.problems}
     assert all(problem.source == source for problem in report.problems)
-    assert list(by_line) == [3, 4, 5, 6, 7, 9, 11]  # in line order
+    assert list(by_line) == [3, 5, 6, 7, 9, 11]  # in line order
     assert by_line[3].startswith("not valid JSON")
-    assert by_line[4] == "title: is missing (required)"
     assert (
         by_line[5].startswith("published_at: not an ISO 8601 date") and "gestern früh" in by_line[5]
     )
@@ -132,12 +131,14 @@ def test_jsonl_bad_records_are_reported_and_good_ones_load(db: Database) -> None
     assert by_line[7] == "priority: must be between -10 and 10, got 42"
     assert by_line[9].startswith("body: no article text left")
     assert "expected an object" in by_line[11]
-    assert str(report.problems[2]) == (
+    assert str(report.problems[1]) == (
         f"{source} record 5: published_at: not an ISO 8601 date like "
         "2026-11-24T07:30:00+01:00, got 'gestern früh'"
     )
-    eins, zwei = articles(db)
+    eins, untitled, zwei = articles(db)
     assert eins.source == "Kurzschluss Blog" and eins.topics == ["KI"]
+    # Line 4 has no title: its text gives one.
+    assert untitled.title == "Text ohne Titel" and report.derived_titles == 1
     # A naive timestamp is local time in the configured zone: 09:30 in Berlin.
     assert zwei.published_at == datetime(2026, 11, 24, 8, 30, tzinfo=UTC)
     assert zwei.priority == -1.5
@@ -151,14 +152,13 @@ def test_json_array_record_numbers(db: Database, tmp_path: Path) -> None:
         "published_at": "2026-11-24T08:00:00Z",
         "body": "Ein Absatz mit genug Inhalt für einen Artikel.",
     }
-    path.write_text(
-        json.dumps([good, {**good, "url": "mailto:x@example.com"}, {**good, "title": ""}])
-    )
+    no_text = {"url": "https://news.example/leer", "title": " ", "body": "", "teaser": None}
+    path.write_text(json.dumps([good, {**good, "url": "mailto:x@example.com"}, no_text]))
     report = run(db, path)
     assert counts(report) == (1, 1, 0, 0)
     assert [str(problem) for problem in report.problems] == [
         f"{path} record 2: url: must be an absolute http(s) link, got 'mailto:x@example.com'",
-        f"{path} record 3: title: must not be empty",
+        f"{path} record 3: no text: title, body and teaser are all empty or missing",
     ]
 
 
@@ -210,15 +210,15 @@ def test_kind_is_sniffed_without_extension(db: Database, tmp_path: Path) -> None
     as_lines = tmp_path / "export-lines"
     as_lines.write_bytes((DATA / "mixed.jsonl").read_bytes())
     report = run(db, as_array, as_lines)
-    assert counts(report) == (2, 3, 0, 0)
+    assert counts(report) == (2, 4, 0, 0)
 
 
 def test_json_lines_in_a_json_file(db: Database, tmp_path: Path) -> None:
     path = tmp_path / "lines.json"
     path.write_bytes((DATA / "mixed.jsonl").read_bytes())
     report = run(db, path)
-    assert report.added == 2
-    assert {problem.record for problem in report.problems} == {3, 4, 5, 6, 7, 9, 11}
+    assert report.added == 3
+    assert {problem.record for problem in report.problems} == {3, 5, 6, 7, 9, 11}
 
 
 def test_database_error_loses_only_that_record(
@@ -232,11 +232,12 @@ def test_database_error_loses_only_that_record(
 
     monkeypatch.setattr(ingest_module, "upsert_article", flaky)
     report = run(db, DATA / "mixed.jsonl")
-    assert report.added == 1
+    assert report.added == 2
     refused = [problem for problem in report.problems if problem.record == 8]
     assert len(refused) == 1 and refused[0].message.startswith("the database refused the article")
     assert [article.canonical_url for article in articles(db)] == [
-        "https://blog.kurzschluss.example/notizen/eins"
+        "https://blog.kurzschluss.example/notizen/eins",
+        "https://blog.kurzschluss.example/notizen/ohne-titel",
     ]
 
 

@@ -225,4 +225,4 @@ def test_stored_advert_is_explained_by_rank_explain(
     table = run_on_db("rank", "--date", "2026-11-25", "--explain")
     assert table.code == 0, table.err
     text = " ".join(table.out.split())
-    assert "excluded_title" in text and "title starts with 'Anzeige:'" in text
+    assert "advert/paywall title" in text and "title starts with 'Anzeige:'" in text

@@ -61,3 +61,33 @@ def test_upgrade_keeps_frozen_renderings_and_subscribers(db_url: str) -> None:
         command.upgrade(cfg, "head")
     finally:
         engine.dispose()
+
+
+def test_0005_keeps_articles_and_marks_their_dates_as_their_own(db_url: str) -> None:
+    engine = make_engine(db_url)
+    cfg = alembic_config(engine)
+    try:
+        command.downgrade(cfg, "base") if engine.dialect.name == "postgresql" else None
+        command.upgrade(cfg, "0004")
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO articles (id, canonical_url, url, title, teaser, body_html, "
+                    "body_text, published_at, topics, priority, views, content_hash, created_at, "
+                    "updated_at) VALUES (1, 'https://a.example/1', 'https://a.example/1', 'T', "
+                    "'', '', '', '2026-11-24 05:00:00', '[]', 0, 0, 'h', '2026-11-24 05:00:00', "
+                    "'2026-11-24 05:00:00')"
+                )
+            )
+        command.upgrade(cfg, "0005")
+        with engine.connect() as conn:
+            row = conn.execute(text("SELECT title, published_at_estimate FROM articles")).one()
+            assert tuple(row) == ("T", None)
+            conn.execute(text("UPDATE articles SET published_at_estimate = 'ingest'"))
+            conn.commit()
+        command.downgrade(cfg, "0004")
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT title FROM articles")).scalar_one() == "T"
+        command.upgrade(cfg, "head")
+    finally:
+        engine.dispose()

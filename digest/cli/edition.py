@@ -44,14 +44,29 @@ def ingest_command(
         list[str],
         typer.Argument(help="JSON/JSONL files, RSS/Atom feeds, HTML pages: paths or URLs."),
     ],
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--base-url",
+            help="The site local files come from: resolves their relative links, and "
+            "links pages and records that have none (base URL + file name for pages).",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Store articles from files, feeds and pages; re-ingesting updates instead of duplicating.
 
     Example: digest ingest articles.jsonl https://example.com/feed.xml page.html
     """
+    if base_url is not None and not ingest.is_http_url(base_url):
+        raise InputError(
+            f"--base-url {base_url!r} is not an http(s) URL",
+            hint="give the site's address, e.g. --base-url https://www.example.com/news/",
+        )
     with database() as db:
-        report = ingest.ingest(sources, db, now=now(), default_tz=settings().newsletter.tz)
+        report = ingest.ingest(
+            sources, db, now=now(), default_tz=settings().newsletter.tz, base_url=base_url
+        )
     if as_json:
         print_json(asdict(report) | {"problems": [str(p) for p in report.problems]})
     else:
@@ -67,6 +82,18 @@ def print_ingest(report: ingest.IngestReport) -> None:
         f"{report.sources} source(s): {report.added} added, {report.updated} updated, "
         f"{report.unchanged} unchanged, {len(report.problems)} problem(s)"
     )
+    fallbacks = [
+        (report.estimated_dates, "with an estimated date (no date of their own)"),
+        (report.fallback_urls, "with a link found by fallback"),
+        (report.derived_titles, "with a title taken from the text"),
+    ]
+    if any(count for count, _ in fallbacks):
+        out.print(
+            "stored "
+            + ", ".join(f"{count} {what}" for count, what in fallbacks if count)
+            + "; `digest rank --explain` shows which dates are estimates",
+            highlight=False,
+        )
 
 
 # --------------------------------------------------------------------------- rank
@@ -279,6 +306,8 @@ def print_explanation(selection: EditionSelection, cfg: Settings) -> None:
             assert row.reason is not None
             result = f"[red]out[/]: {_SHORT.get(str(row.reason.kind), str(row.reason.kind))}"
             why = row.reason.detail
+        if row.date_note is not None:
+            why = f"{why}; {row.date_note}" if why else row.date_note
         story = f"S{row.story_id}" + (f" ({row.story_size} reports)" if row.story_size > 1 else "")
         table.add_row(
             str(row.article_id),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
-from datetime import UTC, tzinfo
+from datetime import UTC, datetime, tzinfo
 
 from digest.errors import IngestError
 from digest.ingest.blocks import (
@@ -32,10 +32,11 @@ from digest.ingest.edges import (
     without_dateline,
     without_trailing_junk,
 )
+from digest.ingest.fallbacks import derive_title, resolve_date, resolve_link
 from digest.ingest.markup import drop_invisible, normalize_space
-from digest.ingest.records import ArticleRecord
+from digest.ingest.records import NO_TEXT, ArticleRecord, Origin
 from digest.ingest.titles import clean_title
-from digest.ingest.urls import canonical_url, strip_tracking
+from digest.ingest.urls import strip_tracking
 from digest.store.articles import ArticleData
 
 __all__ = [
@@ -214,39 +215,51 @@ def _author(value: str | None) -> str | None:
     return re.sub(r"^(?:von|by)\s+", "", text, flags=re.IGNORECASE) or None
 
 
-def clean_record(record: ArticleRecord, *, default_tz: tzinfo = UTC) -> ArticleData:
+def clean_record(
+    record: ArticleRecord,
+    *,
+    default_tz: tzinfo = UTC,
+    now: datetime | None = None,
+    origin: Origin | None = None,
+) -> ArticleData:
     """The stored form of one record. ``default_tz`` applies to a naive published_at.
 
-    Raises IngestError when nothing readable is left (a title that was only junk, a
-    body and teaser that were only boilerplate).
+    A record without a link, date or title gets one from :mod:`digest.ingest.fallbacks`
+    (``origin`` says what its source knows; ``now`` is the ingest time, the last resort
+    for a date). Raises IngestError when nothing readable is left (a body and teaser
+    that were only boilerplate) or when the record has no link and no site to link to.
     """
+    origin = origin or Origin()
+    link = resolve_link(record, origin)
     # Soft hyphens and zero-width characters go first, entities included, so that
     # every later step (and story matching) sees whole words.
     raw_title = drop_invisible(record.title)
     title = clean_title(raw_title, source=record.source)
-    if not title:
-        raise IngestError(
-            f"title: nothing left after removing markers and the site name from {record.title!r}"
-        )
-    titles = (title, normalize_space(html.unescape(raw_title)))
+    titles = (title, normalize_space(html.unescape(raw_title))) if title else ()
     body = drop_invisible(record.body)
-    blocks = remove_boilerplate(split_blocks(body, base_url=record.url), titles=titles)
+    blocks = remove_boilerplate(split_blocks(body, base_url=link.url), titles=titles)
     blocks = without_trailing_junk(without_dateline(blocks))
     given = drop_invisible(record.teaser) if record.teaser else None
     teaser = make_teaser(given, blocks, titles=titles)
     body_text = blocks_text(blocks)
     if not body_text and not teaser:
-        raise IngestError(
-            "body: no article text left after removing markup and boilerplate "
-            f"(article {record.url})"
-        )
-    published = record.published_at
-    if published.tzinfo is None:
-        published = published.replace(tzinfo=default_tz)
+        text = normalize_space(html_to_text(f"{body}\n{given or ''}"))
+        if text:  # there was text, and all of it was boilerplate
+            raise IngestError(
+                "body: no article text left after removing markup and boilerplate "
+                f"(article {link.url})"
+            )
+        if not title:  # markup only, e.g. a title that is one <img>
+            raise IngestError(f"{NO_TEXT} (after removing markup)")
+        # Else a headline without body: kept, it says what happened.
+    if not title:
+        # No headline, or one that was only junk ("(Sponsored)"): the text says what it is.
+        title = derive_title(teaser or body_text)
+    published, estimate = resolve_date(record, origin, now=now, default_tz=default_tz)
     language = record.language or guess_language(f"{title}\n{body_text or teaser}")
     return ArticleData(
-        canonical_url=canonical_url(record.url),
-        url=strip_tracking(record.url),
+        canonical_url=link.canonical_url,
+        url=link.url,
         title=title,
         teaser=teaser,
         body_html=sanitize_html(render_blocks(blocks)),
@@ -261,4 +274,5 @@ def clean_record(record: ArticleRecord, *, default_tz: tzinfo = UTC) -> ArticleD
         image_alt=_plain(record.image_alt),
         priority=record.priority,
         views=record.views,
+        published_at_estimate=estimate.value if estimate else None,
     )

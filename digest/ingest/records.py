@@ -4,6 +4,14 @@ JSON files, feeds and HTML pages are all turned into the same ``ArticleRecord``
 before cleaning, so cleaning and storing are written once. Validation messages are
 written for the person who produced the file: they name the field and say what is
 wrong in plain words (see :func:`describe_validation_error`).
+
+A record needs some text (a title, a body or a teaser) and nothing else: a missing
+link or date is not the record's fault to be refused for. Each record comes with an
+:class:`Origin` saying what its source knows in its place (the site's home page, the
+entry's id, how a date that is not the record's own was found); cleaning turns that
+into the stored link, identity and estimated date (see :mod:`digest.ingest.fallbacks`).
+A value that is present but wrong (a date that is no date, an ftp:// link) is still
+an error naming the field.
 """
 
 from __future__ import annotations
@@ -12,7 +20,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from typing import Any
+from enum import StrEnum
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -21,6 +30,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic_core import ErrorDetails
 
@@ -39,14 +49,17 @@ class ArticleRecord(BaseModel):
     ``published_at`` accepts ISO 8601; a value without a UTC offset is read in the
     time zone given as validation context (see ``DEFAULT_TZ``) and stays naive when
     none is given. Unknown fields are ignored so publishers can send richer records.
+    ``url`` and ``published_at`` may be missing (None; an empty string counts as
+    missing): cleaning falls back on what the record's :class:`Origin` knows. A record
+    without any text (title, body and teaser all empty) is refused.
     """
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
-    url: str
-    title: str
-    published_at: datetime
-    body: str
+    url: str | None = None
+    title: str = ""
+    published_at: datetime | None = None
+    body: str = ""
     teaser: str | None = None
     topics: list[str] = Field(default_factory=list)
     image_url: str | None = None
@@ -58,10 +71,18 @@ class ArticleRecord(BaseModel):
     # Views or another reach figure from the publisher's analytics (popularity).
     views: float = Field(0.0, ge=0, allow_inf_nan=False)
 
+    @field_validator("url", "title", "body", mode="before")
+    @classmethod
+    def _null_is_missing(cls, value: Any, info: ValidationInfo) -> Any:
+        # JSON null and "" mean "not given" for the fields that have fallbacks.
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return "" if info.field_name in ("title", "body") else None
+        return value
+
     @field_validator("url", mode="after")
     @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not is_http_url(value):
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not is_http_url(value):
             raise ValueError(f"must be an absolute http(s) link, got {value!r}")
         return value
 
@@ -74,13 +95,6 @@ class ArticleRecord(BaseModel):
             raise ValueError(f"must be an absolute http(s) link, got {value!r}")
         return value
 
-    @field_validator("title", mode="after")
-    @classmethod
-    def _non_empty(cls, value: str) -> str:
-        if not value:
-            raise ValueError("must not be empty")
-        return value
-
     @field_validator("teaser", "image_alt", "author", "source", mode="after")
     @classmethod
     def _empty_is_none(cls, value: str | None) -> str | None:
@@ -89,8 +103,10 @@ class ArticleRecord(BaseModel):
     @field_validator("published_at", mode="before")
     @classmethod
     def _iso_8601(cls, value: Any) -> Any:
-        if isinstance(value, datetime):
+        if value is None or isinstance(value, datetime):
             return value
+        if isinstance(value, str) and not value.strip():
+            return None  # "" is how many exports write "no date"
         if isinstance(value, str):
             try:
                 # Python 3.11 reads every ISO 8601 form publishers send: a trailing Z,
@@ -102,9 +118,9 @@ class ArticleRecord(BaseModel):
 
     @field_validator("published_at", mode="after")
     @classmethod
-    def _attach_zone(cls, value: datetime, info: ValidationInfo) -> datetime:
+    def _attach_zone(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
         zone = info.context.get(DEFAULT_TZ) if isinstance(info.context, Mapping) else None
-        if value.tzinfo is None and isinstance(zone, tzinfo):
+        if value is not None and value.tzinfo is None and isinstance(zone, tzinfo):
             return value.replace(tzinfo=zone)
         return value
 
@@ -146,6 +162,47 @@ class ArticleRecord(BaseModel):
         if not -10 <= value <= 10:  # also rejects NaN
             raise ValueError(f"must be between -10 and 10, got {value:g}")
         return value
+
+    @model_validator(mode="after")
+    def _has_text(self) -> ArticleRecord:
+        if not (self.title or self.body or self.teaser):
+            raise ValueError(NO_TEXT)
+        return self
+
+
+NO_TEXT = "no text: title, body and teaser are all empty or missing"
+
+
+class DateEstimate(StrEnum):
+    """Where a date that is not the article's own came from (stored with the article)."""
+
+    PAGE_TEXT = "page_text"  # guessed from the page's text by htmldate's extensive search
+    FEED = "feed"  # the feed's own date (its last update), not the entry's
+    HTTP = "http"  # the HTTP Last-Modified (else Date) header of the fetched source
+    INGEST = "ingest"  # nothing said when: the time it was first ingested
+
+
+# How a record's link was found when it is not its own (for the ingest report):
+# "id": the entry's guid/id, an http(s) URL; "base-url": --base-url and the file name;
+# "site": the site's home page (the record has none of its own; see Origin.key).
+UrlFallback = Literal["id", "base-url", "site"]
+
+
+@dataclass(frozen=True)
+class Origin:
+    """What a record's source knows that the record itself may lack.
+
+    ``site_url`` is where a record without a link of its own points (the feed's home
+    page, a JSON Feed's home_page_url, ``--base-url``); ``key`` then tells the record
+    apart from the site's others (an entry id or guid), so it gets a stable identity.
+    ``url_fallback`` says how ``record.url`` was found when it is not the record's own
+    link; ``date_estimate`` does the same for ``record.published_at``.
+    """
+
+    site_url: str | None = None
+    key: str | None = None
+    url_fallback: UrlFallback | None = None
+    date_estimate: DateEstimate | None = None
 
 
 def language_or_none(value: Any) -> str | None:
@@ -196,6 +253,9 @@ def _describe_one(error: ErrorDetails) -> str:
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         shown = _JSON_TYPES.get(type(error["input"]).__name__, type(error["input"]).__name__)
         return f"expected an object with url, title, published_at and body, got a {shown}"
+    if kind == "value_error" and not where:
+        ctx = error.get("ctx") or {}
+        return str(ctx.get("error", error["msg"]))
     if kind == "value_error":
         ctx = error.get("ctx") or {}
         message = str(ctx.get("error", error["msg"]))
@@ -220,6 +280,8 @@ class FetchedDoc:
     content: bytes
     content_type: str | None
     url: str  # the final URL after redirects; a file:// URI for local files
+    # Last-Modified (else Date) of an HTTP response: a date for records that have none.
+    http_date: datetime | None = None
 
 
 @dataclass
@@ -232,10 +294,31 @@ class Parsed:
 
     records: list[tuple[int, ArticleRecord]] = field(default_factory=list)
     problems: list[tuple[int | None, str]] = field(default_factory=list)
+    # Per record number; a record without an entry has Origin() (nothing to fall back on).
+    origins: dict[int, Origin] = field(default_factory=dict)
 
-    def add(self, number: int, data: Any, *, default_tz: tzinfo | None) -> None:
-        """Validate ``data`` and keep it, or note why it was refused."""
+    def add(
+        self,
+        number: int,
+        data: Any,
+        *,
+        default_tz: tzinfo | None,
+        origin: Origin | None = None,
+        name: str | None = None,
+    ) -> None:
+        """Validate ``data`` and keep it, or note why it was refused.
+
+        ``name`` (an entry's link or id) is put before the message of a refused
+        record, so a problem says which one it was even where numbers are unclear.
+        """
         try:
             self.records.append((number, validate_record(data, default_tz=default_tz)))
         except ValidationError as err:
-            self.problems.append((number, describe_validation_error(err)))
+            message = describe_validation_error(err)
+            self.problems.append((number, f"{name}: {message}" if name else message))
+            return
+        if origin is not None:
+            self.origins[number] = origin
+
+    def origin(self, number: int) -> Origin:
+        return self.origins.get(number, Origin())

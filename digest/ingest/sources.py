@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -46,6 +48,7 @@ _EXTENSIONS: dict[str, Kind] = {
 }
 _CONTENT_TYPES: dict[str, Kind] = {
     "application/json": "json",
+    "application/feed+json": "json",  # JSON Feed (read as a feed by the JSON reader)
     "text/json": "json",
     "application/x-ndjson": "jsonl",
     "application/ndjson": "jsonl",
@@ -139,6 +142,7 @@ def http_fetch(url: str) -> FetchedDoc:
                 content=b"".join(chunks),
                 content_type=response.headers.get("content-type"),
                 url=str(response.url),
+                http_date=http_date(response.headers),
             )
     except httpx.TimeoutException:
         raise IngestError(f"no answer within {FETCH_TIMEOUT:g} seconds") from None
@@ -146,6 +150,20 @@ def http_fetch(url: str) -> FetchedDoc:
         raise IngestError(
             f"cannot fetch the URL: {err}", hint="check the URL and the network"
         ) from err
+
+
+def http_date(headers: Mapping[str, str]) -> datetime | None:
+    """Last-Modified, else Date, of a response as an aware datetime; None if unreadable."""
+    for name in ("last-modified", "date"):
+        value = headers.get(name)
+        if not value:
+            continue
+        try:
+            parsed = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            continue
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return None
 
 
 def _extension(source: str) -> str:

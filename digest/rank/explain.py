@@ -5,6 +5,8 @@ signal (raw values and the points each additive signal contributed), its story
 (cluster id, size, sources) and either its place in the email or the reason it
 was left out (duplicate of which article, below the threshold, over a cap,
 already sent on which date, dropped by the editor, thin day, muted, other topics).
+A candidate whose date was estimated at ingest (the source gave none) says so and how,
+because its recency is only as good as that estimate.
 """
 
 from __future__ import annotations
@@ -18,6 +20,21 @@ from digest.rank.edition import EditionSelection
 from digest.rank.model import Reason
 from digest.rank.scoring import Candidate
 from digest.rank.signals import contributions
+
+# Candidate.date_estimate values (set at ingest) and how explanations name them.
+_DATE_ESTIMATES = {
+    "ingest": "ingest time",
+    "feed": "the feed's date",
+    "http": "HTTP Last-Modified",
+    "page_text": "guessed from the page text",
+}
+
+
+def date_note(estimate: str | None) -> str | None:
+    """ "date estimated (ingest time)" for an estimated date, None for the article's own."""
+    if estimate is None:
+        return None
+    return f"date estimated ({_DATE_ESTIMATES.get(estimate, estimate)})"
 
 
 @dataclass(frozen=True)
@@ -52,6 +69,12 @@ class ExplanationRow:
             for topic, origin in zip(self.topics, self.topic_origins, strict=False)
         )
 
+    date_estimate: str | None = None
+
+    @property
+    def date_note(self) -> str | None:
+        return date_note(self.date_estimate)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "article_id": self.article_id,
@@ -76,6 +99,8 @@ class ExplanationRow:
                 for topic, origin in zip(self.topics, self.topic_origins, strict=False)
             ],
             "unmapped_categories": list(self.unmapped_categories),
+            "date_estimate": self.date_estimate,
+            "date_note": self.date_note,
         }
 
 
@@ -103,6 +128,7 @@ def explain(selection: EditionSelection) -> list[ExplanationRow]:
                 also_reported_by=tuple(c.id for c in item.also_reported_by),
                 note=item.note,
                 **_topics(item.candidate),
+                date_estimate=item.candidate.date_estimate,
             )
         )
     for out in selection.excluded:
@@ -121,6 +147,7 @@ def explain(selection: EditionSelection) -> list[ExplanationRow]:
                 story_sources=story.sources,
                 reason=out.reason,
                 **_topics(out.candidate),
+                date_estimate=out.candidate.date_estimate,
             )
         )
     return rows
@@ -184,6 +211,8 @@ def format_explanation(selection: EditionSelection, *, limit: int | None = None)
             f"  ({row.source or '-'}; story {row.story_id}×{row.story_size})"
         )
         lines.append(f"{'':>15}{parts}; topics: {row.describe_topics()}")
+        if row.date_note is not None:
+            lines.append(f"{'':>15}{row.date_note}")
         if row.reason is not None:
             lines.append(f"{'':>15}{row.reason.detail}")
         if row.note is not None:

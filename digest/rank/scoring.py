@@ -45,6 +45,9 @@ class Candidate:
     # and the article's categories that reach none of the newsletter's topics.
     topic_origins: tuple[str, ...] = ()
     unmapped_categories: tuple[str, ...] = ()
+    # None: the article's own date. Else how ``published_at`` was estimated at
+    # ingest ("ingest", "feed", "http", "page_text"), for explanations.
+    date_estimate: str | None = None
 
 
 @dataclass(frozen=True)

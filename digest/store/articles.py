@@ -35,6 +35,8 @@ class ArticleData:
     image_alt: str | None = None
     priority: float = 0.0
     views: float = 0.0
+    # None: the article's own date. Else how it was estimated (digest.ingest.DateEstimate).
+    published_at_estimate: str | None = None
 
 
 _FIELDS = (
@@ -53,11 +55,19 @@ _FIELDS = (
     "image_alt",
     "priority",
     "views",
+    "published_at_estimate",
 )
+# An estimated date never replaces a stored one: re-ingesting an undated entry
+# would otherwise move it forward every time, and an old item would look new forever.
+_DATE_FIELDS = frozenset({"published_at", "published_at_estimate"})
 
 
 def upsert_article(session: Session, data: ArticleData, *, now: datetime) -> UpsertOutcome:
-    """Insert the article, or update the stored one with the same canonical URL."""
+    """Insert the article, or update the stored one with the same canonical URL.
+
+    A stored date stays when ``data`` brings only an estimate; the article's own date,
+    once found, replaces a stored estimate.
+    """
     existing = session.scalar(select(Article).where(Article.canonical_url == data.canonical_url))
     if existing is None:
         session.add(
@@ -71,7 +81,10 @@ def upsert_article(session: Session, data: ArticleData, *, now: datetime) -> Ups
         session.flush()
         return "added"
     changed = False
+    keep_date = data.published_at_estimate is not None
     for name in _FIELDS:
+        if keep_date and name in _DATE_FIELDS:
+            continue
         value = getattr(data, name)
         if getattr(existing, name) != value:
             setattr(existing, name, value)

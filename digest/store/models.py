@@ -125,6 +125,9 @@ class Article(Base):
     body_html: Mapped[str] = mapped_column(Text, default="")
     body_text: Mapped[str] = mapped_column(Text, default="")
     published_at: Mapped[datetime] = mapped_column(index=True)
+    # NULL: the article's own date. Else how it was estimated when the source gave
+    # none: "page_text", "feed", "http" or "ingest" (digest.ingest.records.DateEstimate).
+    published_at_estimate: Mapped[str | None] = mapped_column(String(20))
     author: Mapped[str | None] = mapped_column(String(300))
     source: Mapped[str | None] = mapped_column(String(300), index=True)
     language: Mapped[str | None] = mapped_column(String(16))

@@ -70,6 +70,7 @@ def candidate(article: Article, clicks: int = 0, topics: TopicMapper | None = No
         popularity=article.views or 0.0,
         clicks=float(clicks),
         content_hash=article.content_hash,
+        date_estimate=article.published_at_estimate,
     )
 
 
