@@ -13,16 +13,18 @@ import sys
 from sqlalchemy.exc import OperationalError
 
 # Importing the command modules registers their commands on the app.
-from digest.cli import edition, editor, service, stats, subscribers
+from digest.cli import editor, ingest, rank, send, service, stats, subscribers
 from digest.cli.common import EXIT_INCOMPLETE, app, err, state
 from digest.errors import DigestError
 
 __all__ = [
     "EXIT_INCOMPLETE",
     "app",
-    "edition",
     "editor",
+    "ingest",
     "main",
+    "rank",
+    "send",
     "service",
     "state",
     "stats",

@@ -22,7 +22,8 @@ from digest.cli.common import (
     settings,
     state,
 )
-from digest.cli.edition import print_ingest, print_send
+from digest.cli.ingest import print_ingest
+from digest.cli.send import print_send
 from digest.config import Settings
 
 # --------------------------------------------------------------------------- run, preview, serve
