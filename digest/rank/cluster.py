@@ -233,9 +233,10 @@ def find_stories(documents: Sequence[Document], params: ClusterParams) -> Cluste
     languages = [_language_key(doc.language) for doc in documents]
     squared = [value * value for value in idf]
     # Distinctive figures per feature, and how many each document gives.
-    vocabulary_words = extractor.vocabulary
-    figure = [distinctive_figure(word) for word in vocabulary_words]
-    figure_mask = np.array(figure, dtype=bool)
+    words = extractor.vocabulary
+    figure_mask = np.zeros(vocabulary, dtype=bool)
+    figure_mask[[f for f in extractor.figures if distinctive_figure(words[f])]] = True
+    figure = figure_mask.tolist()
     figures_of = (
         np.bincount(words_owner[figure_mask[words_flat]], minlength=n_docs).tolist()
         if vocabulary

@@ -8,6 +8,7 @@ same thing are listed.
 * :data:`EXONYMS`: places and countries whose names change between German and
   English (München/Munich, Genf/Geneva, Deutschland/Germany), mapped to the
   English name. Places written alike in both languages need no entry.
+* :data:`ACRONYMS`: the few acronyms news writes differently (KI/AI, EZB/ECB).
 * :data:`DEMONYMS`: inhabitant and adjective forms that the inflection rules
   of ``text`` cannot derive (Zürcher, Basler, Swiss, Dutch, französisch...).
 * :data:`STOPWORDS`: function words, newsroom filler, weekdays and months.
@@ -83,8 +84,10 @@ EXONYMS: Final = {
     "bayern": "bavaria",
     "sachsen": "saxony",
     "ostsee": "baltic",
-    "usa": "us",
-    # Institutions with a German acronym
+}
+
+# Acronyms that differ between the languages (not places: plain words).
+ACRONYMS: Final = {
     "ezb": "ecb",
     "ki": "ai",
 }
@@ -108,6 +111,8 @@ _DEMONYM_FORMS: Final = {
     "czech": "czechia",
     "british": "britain",
     "viennese": "vienna",
+    "german": "deutschland",
+    "european": "europa",
     "ukrainian": "ukraine",
     "chinese": "china",
     "japanese": "japan",

@@ -21,9 +21,11 @@ survives translation:
   and "$2m" are all ``#2000000``; "zwölf" and "12" are ``#12``;
   "zweieinhalb Milliarden" and "€2.5bn" ``#2500000000`` (see
   ``lexicon.read_number``). Figures are always entities;
-* places and countries under their English name (München/Munich,
-  Deutschlands/Germany, französische/France: ``lexicon.EXONYMS`` and
-  ``lexicon.DEMONYMS``), always entities too.
+* places and countries under their English name, as features of their own
+  kind ("@munich" for München, Münchner, Munich; "@germany" for
+  Deutschlands, deutsche, Germany, German: ``lexicon.EXONYMS`` and
+  ``lexicon.DEMONYMS``), always entities too. Only capitalized words and
+  German place adjectives are places: "turkey" is a bird, "Turkey" a place.
 
 Hyphenated compounds give the features of their parts ("Hexwell-Chefin" ->
 "hexwell", "chefin"; "KI-Chips" -> "ai", "chips"), soft hyphens and
@@ -36,6 +38,7 @@ and a few array operations over all tokens (see :meth:`FeatureExtractor.batch`).
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -47,6 +50,7 @@ import numpy as np
 import numpy.typing as npt
 
 from digest.rank.lexicon import (
+    ACRONYMS,
     DEMONYMS,
     EXONYMS,
     STOPWORDS,
@@ -60,7 +64,7 @@ from digest.rank.tokens import (
     INVISIBLE_RE,
     NUMBER_START,
     PHRASE,
-    PLACES,
+    PLACE_OF,
     TOKEN,
     WORD_SCALES,
     base_name,
@@ -123,6 +127,8 @@ class FeatureExtractor:
         self._lower: set[int] = set()
         self._capital: set[int] = set()
         self._always: set[int] = set()
+        # Feature ids that are figures ("#12", "#2300000").
+        self.figures: set[int] = set()
 
     def _id(self, feature: str) -> int:
         found = self._ids.get(feature)
@@ -136,6 +142,7 @@ class FeatureExtractor:
     def _figure(self, written: str) -> int:
         feature = self._id(number_feature(written))
         self._always.add(feature)
+        self.figures.add(feature)
         return feature
 
     def _classify(self, words: list[tuple[str, str]]) -> list[int]:
@@ -147,7 +154,7 @@ class FeatureExtractor:
         ids, new_id = self._ids, self._id
         capital_set, lower_set, always = self._capital, self._lower, self._always
         known = self._capitalized
-        demonyms, exonyms, places, stop = DEMONYMS, EXONYMS, PLACES, STOPWORDS
+        demonyms, place_of, acronyms, stop = DEMONYMS, PLACE_OF, ACRONYMS, STOPWORDS
         number_start, figure = NUMBER_START, self._figure
         result: list[int] = []
         append = result.append
@@ -163,18 +170,28 @@ class FeatureExtractor:
                 if value is not None:
                     append(self._figure_value(value))
                     continue
-            capital = raw[0].isupper()
+            # Places only from capitalized words ("Turkey", not a turkey),
+            # and from German place adjectives, which are lower case.
             base = demonyms.get(plain)
-            if base is None:
+            capital = raw[0].isupper()
+            if base is not None:
+                place = place_of.get(base)
+            elif capital:
                 base = plain
-                if capital and plain[-1] in "srn" and plain not in places:
+                if plain[-1] in "srn" and plain not in place_of:
                     base = base_name(plain, known)
-            place = exonyms.get(base)
-            stem = (place or base)[:STEM_LENGTH]
+                place = place_of.get(base)
+                if place is None:
+                    base = acronyms.get(base, base)
+            else:
+                base, place = plain, None
+            # A place is its own kind of feature, so that a word written like
+            # it ("turkey", "china") never meets it.
+            stem = "@" + place if place is not None else base[:STEM_LENGTH]
             feature = ids.get(stem)
             if feature is None:
                 feature = new_id(stem)
-            if place is not None or base in places:
+            if place is not None:
                 always.add(feature)
             if capital or not raw.islower():
                 capital_set.add(feature)
@@ -192,44 +209,43 @@ class FeatureExtractor:
         self._known.update(new)
         folded = fold("\n".join(new)).split("\n")
         first, rest = self._first, self._rest
+        # Sorted tokens that start with a digit come first (ASCII digits sort
+        # before letters): figures, classified one by one.
+        words_start = bisect_left(new, ":")
+        for raw in new[:words_start]:
+            first[raw] = self._figure(raw)
+        # Plain words (nearly all the rest) in bulk; hyphenated or spaced
+        # tokens split into parts.
+        simple: list[tuple[str, str]] = []
+        compound: list[tuple[str, str]] = []
+        for pair in zip(new[words_start:], folded[words_start:], strict=True):
+            raw = pair[0]
+            (compound if "-" in raw or " " in raw else simple).append(pair)
+        parts: list[tuple[str, str]] = []
+        owners: list[str] = []
+        for raw, plain in compound:
+            value = read_number(raw)
+            if value is not None:
+                # "zwei Millionen", "twenty-three": one figure.
+                first[raw] = self._figure_value(value)
+                continue
+            raw_parts = re.split(r"[- ]", raw)
+            plain_parts = re.split(r"[- ]", plain)
+            if len(raw_parts) != len(plain_parts):  # a dash folded away
+                raw_parts, plain_parts = [raw], [plain.replace("-", "")]
+            for r, p in zip(raw_parts, plain_parts, strict=True):
+                if r:
+                    parts.append((r, p))
+                    owners.append(raw)
         # Every capitalized word (or part) is a possible base for the others,
         # so all are collected before any is classified.
-        capitalized = self._capitalized
-        words: list[tuple[str, str]] = []
-        owners: list[str] = []
-        compound: list[str] = []
-        for raw, plain in zip(new, folded, strict=True):
-            if raw[0].isdigit():
-                first[raw] = self._figure(raw)
-                continue
-            if "-" in raw or " " in raw:
-                value = read_number(raw)
-                if value is not None:
-                    # "zwei Millionen", "twenty-three": one figure.
-                    first[raw] = self._figure_value(value)
-                    continue
-                raw_parts = re.split(r"[- ]", raw)
-                plain_parts = re.split(r"[- ]", plain)
-                if len(raw_parts) != len(plain_parts):  # a dash folded away
-                    raw_parts, plain_parts = [raw], [plain.replace("-", "")]
-                compound.append(raw)
-                for r, p in zip(raw_parts, plain_parts, strict=True):
-                    if r:
-                        words.append((r, p))
-                        owners.append(raw)
-                        if r[0].isupper():
-                            capitalized.add(p)
-                continue
-            words.append((raw, plain))
-            owners.append(raw)
-            if raw[0].isupper():
-                capitalized.add(plain)
-        features: dict[str, list[int]] = {raw: [] for raw in compound}
-        for raw, feature in zip(owners, self._classify(words), strict=True):
-            found = features.get(raw)
-            if found is None:
-                first[raw] = feature
-            elif feature >= 0 and feature not in found:
+        self._capitalized.update([p for r, p in chain(simple, parts) if r[0].isupper()])
+        classified = self._classify(simple + parts)
+        first.update(zip((raw for raw, _ in simple), classified[: len(simple)], strict=True))
+        features: dict[str, list[int]] = {raw: [] for raw in owners}
+        for raw, feature in zip(owners, classified[len(simple) :], strict=True):
+            found = features[raw]
+            if feature >= 0 and feature not in found:
                 found.append(feature)
         for raw, found in features.items():
             first[raw] = found[0] if found else -1
@@ -239,6 +255,7 @@ class FeatureExtractor:
     def _figure_value(self, value: Decimal) -> int:
         feature = self._id(canonical(value))
         self._always.add(feature)
+        self.figures.add(feature)
         return feature
 
     def _phrases(self, tokens: set[str], text: str) -> None:

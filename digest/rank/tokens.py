@@ -142,6 +142,8 @@ _SUFFIXES: Final = (
     ("n", "", False),
 )
 PLACES: Final = frozenset(EXONYMS) | frozenset(EXONYMS.values())
+# Either name of a place -> its English name ("munchen" and "munich" -> "munich").
+PLACE_OF: Final = {**{name: name for name in EXONYMS.values()}, **EXONYMS}
 
 
 def fold(token: str) -> str:
