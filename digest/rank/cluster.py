@@ -15,7 +15,11 @@
    - same language: IDF-weighted cosine of the stems, or strong entity overlap
      (share of the smaller document's entity weight found in the other) with
      enough shared entities and some textual overlap;
-   - different languages: entity overlap alone, with more shared entities.
+   - different languages: entity overlap alone, with more shared entities;
+   - either way, one shared entity more when no distinctive figure (not a
+     year, not a count up to 10) is shared, and no entity link at all when
+     both texts give distinctive figures and none agree: that is the same
+     company, city or chief executive in another story.
 5. Union-find over the verified pairs: a story is a connected component
    (single link: a chain of verified reports is one story).
 
@@ -27,8 +31,9 @@ people, places, amounts, CVE numbers), is recognized: at least
 foreign report that paraphrases without the specifics ("a Munich start-up" for
 "Lumara Systems", "the German government" for "Bundesregierung") is not, nor
 are stories whose only shared names are very common ones, nor texts in scripts
-that fold to nothing in ASCII. Names that change in translation are matched
-only through the small exonym table in ``text``.
+that fold to nothing in ASCII. Figures meet in any form ("zwei Millionen",
+"2 Mio.", "$2m"), names through inflection ("Pariser"/"Paris"); names that
+change in translation only through the small tables in ``lexicon``.
 """
 
 from __future__ import annotations
