@@ -4,9 +4,11 @@
 
 Targets on the 2-core reference machine: at most 1 s for 10,000 candidates and
 10 s for 100,000, and the 100k time at most 12 times the 10k time. Beside the
-times it prints the pairwise precision and recall of story clustering on the
-project's labelled fixtures (tests/data/rank/stories.yaml) and on the planted
-stories of the synthetic batch.
+times it prints the pairwise precision and recall of story clustering, and the
+stories shown once, on the project's labelled fixtures
+(tests/data/rank/stories.yaml, and the hard cross-language ones in
+tests/data/rank/hard_stories.yaml), and on the planted stories of the
+synthetic batch.
 
 The synthetic articles are made from seeded random vocabularies: German-like
 and English-like common words (Zipf-distributed), capitalized names and
@@ -23,6 +25,7 @@ import itertools
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -43,6 +46,7 @@ from digest.rank import (  # noqa: E402
 
 NOW = datetime(2026, 11, 25, 5, 30, tzinfo=UTC)
 FIXTURES = ROOT / "tests" / "data" / "rank" / "stories.yaml"
+HARD_FIXTURES = ROOT / "tests" / "data" / "rank" / "hard_stories.yaml"
 TOPICS = ("KI", "Robotik", "Chips", "Politik", "Forschung", "Start-ups", "Sicherheit", "Mobilität")
 SYLLABLES = [
     "ka",
@@ -212,8 +216,35 @@ def pair_quality(labels: Sequence[int], truth: Sequence[object]) -> tuple[float,
     return precision, recall, len(true_pairs), len(found)
 
 
-def fixture_quality() -> tuple[float, float, int, int]:
-    data = yaml.safe_load(FIXTURES.read_text(encoding="utf-8"))
+@dataclass(frozen=True)
+class FixtureQuality:
+    """Clustering quality on a labelled fixture file."""
+
+    articles: int
+    precision: float
+    recall: float
+    # Same-story pairs, and pairs in predicted clusters.
+    positives: int
+    found: int
+    # Stories with two or more reports, and those shown once: one predicted
+    # cluster holding exactly their reports.
+    reported: int
+    shown_once: int
+    # Labelled hard-negative pairs (see the fixture), and how many were merged.
+    hard_negatives: int
+    merged_negatives: int
+
+    def line(self, name: str) -> str:
+        return (
+            f"{name}: precision {self.precision:.3f}  recall {self.recall:.3f}  "
+            f"shown once {self.shown_once}/{self.reported} stories  "
+            f"({self.articles} articles, {self.positives} same-story pairs, {self.found} "
+            f"predicted; hard negatives merged {self.merged_negatives}/{self.hard_negatives})"
+        )
+
+
+def fixture_quality(path: Path) -> FixtureQuality:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
     articles = sorted(data["articles"], key=lambda a: a["id"])
     documents = [
         Document(
@@ -222,7 +253,32 @@ def fixture_quality() -> tuple[float, float, int, int]:
         for a in articles
     ]
     result = find_stories(documents, ClusterParams())
-    return pair_quality(result.labels, [a["story"] for a in articles])
+    stories = [a["story"] for a in articles]
+    precision, recall, positives, found = pair_quality(result.labels, stories)
+    clusters: dict[int, set[int]] = {}
+    truth: dict[str, set[int]] = {}
+    for index, (label, story) in enumerate(zip(result.labels, stories, strict=True)):
+        clusters.setdefault(label, set()).add(index)
+        truth.setdefault(story, set()).add(index)
+    predicted = [frozenset(members) for members in clusters.values()]
+    reported = [frozenset(members) for members in truth.values() if len(members) > 1]
+    label_of = result.labels
+    negatives = merged = 0
+    for first, second, *_why in data.get("hard_negatives", []):
+        for a, b in itertools.product(truth[first], truth[second]):
+            negatives += 1
+            merged += label_of[a] == label_of[b]
+    return FixtureQuality(
+        articles=len(articles),
+        precision=precision,
+        recall=recall,
+        positives=positives,
+        found=found,
+        reported=len(reported),
+        shown_once=sum(1 for members in reported if members in predicted),
+        hard_negatives=negatives,
+        merged_negatives=merged,
+    )
 
 
 def main() -> None:
@@ -232,11 +288,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
-    precision, recall, positives, found = fixture_quality()
-    print(
-        f"fixtures: precision {precision:.3f}  recall {recall:.3f}  "
-        f"({positives} same-story pairs, {found} predicted)"
-    )
+    print(fixture_quality(FIXTURES).line("fixtures"))
+    print(fixture_quality(HARD_FIXTURES).line("hard fixtures"))
     config = RankingConfig()
     times: dict[int, float] = {}
     for size in args.sizes:

@@ -15,7 +15,11 @@
    - same language: IDF-weighted cosine of the stems, or strong entity overlap
      (share of the smaller document's entity weight found in the other) with
      enough shared entities and some textual overlap;
-   - different languages: entity overlap alone, with more shared entities.
+   - different languages: entity overlap alone, with more shared entities;
+   - either way, one shared entity more when no distinctive figure (not a
+     year, not a count up to 10) is shared, and no entity link at all when
+     both texts give distinctive figures and none agree: that is the same
+     company, city or chief executive in another story.
 5. Union-find over the verified pairs: a story is a connected component
    (single link: a chain of verified reports is one story).
 
@@ -27,8 +31,9 @@ people, places, amounts, CVE numbers), is recognized: at least
 foreign report that paraphrases without the specifics ("a Munich start-up" for
 "Lumara Systems", "the German government" for "Bundesregierung") is not, nor
 are stories whose only shared names are very common ones, nor texts in scripts
-that fold to nothing in ASCII. Names that change in translation are matched
-only through the small exonym table in ``text``.
+that fold to nothing in ASCII. Figures meet in any form ("zwei Millionen",
+"2 Mio.", "$2m"), names through inflection ("Pariser"/"Paris"); names that
+change in translation only through the small tables in ``lexicon``.
 """
 
 from __future__ import annotations
@@ -52,7 +57,7 @@ from digest.rank.minhash import (
     unique_pairs,
 )
 from digest.rank.model import ClusterParams
-from digest.rank.text import BatchFeatures, FeatureExtractor
+from digest.rank.text import BatchFeatures, FeatureExtractor, distinctive_figure
 
 
 @dataclass(frozen=True)
@@ -72,12 +77,15 @@ class Link:
     overlap: float
     shared: int
     cross_language: bool
+    # Shared distinctive figures (see text.distinctive_figure), part of `shared`.
+    figures: int = 0
 
     def describe(self) -> str:
         kind = "cross-language, " if self.cross_language else ""
         return (
             f"{kind}text similarity {self.cosine:.2f}, "
-            f"{self.shared} shared names/figures (overlap {self.overlap:.2f})"
+            f"{self.shared} shared names/figures (overlap {self.overlap:.2f}"
+            f"{f', {self.figures} figures' if self.figures else ''})"
         )
 
 
@@ -229,6 +237,16 @@ def find_stories(documents: Sequence[Document], params: ClusterParams) -> Cluste
     pairs = pairs[close]
     languages = [_language_key(doc.language) for doc in documents]
     squared = [value * value for value in idf]
+    # Distinctive figures per feature, and how many each document gives.
+    words = extractor.vocabulary
+    figure_mask = np.zeros(vocabulary, dtype=bool)
+    figure_mask[[f for f in extractor.figures if distinctive_figure(words[f])]] = True
+    figure = figure_mask.tolist()
+    figures_of = (
+        np.bincount(words_owner[figure_mask[words_flat]], minlength=n_docs).tolist()
+        if vocabulary
+        else [0] * n_docs
+    )
     union = _UnionFind(n_docs)
     links: dict[tuple[int, int], Link] = {}
     for i, j in pairs.tolist():
@@ -243,24 +261,45 @@ def find_stories(documents: Sequence[Document], params: ClusterParams) -> Cluste
         common = fa.words & fb.words
         cosine = sum([squared[f] for f in common]) / (norms[i] * norms[j]) if common else 0.0
         cross = languages[i] != languages[j]
-        if _same_story(cosine, overlap, shared, cross, params):
-            links[(i, j)] = Link(cosine, overlap, shared, cross)
+        figures = sum([figure[f] for f in shared_entities]) if shared else 0
+        conflict = not figures and figures_of[i] > 0 and figures_of[j] > 0
+        if _same_story(cosine, overlap, shared, cross, params, figures=figures, conflict=conflict):
+            links[(i, j)] = Link(cosine, overlap, shared, cross, figures)
             union.union(i, j)
     labels = [union.find(i) for i in range(n_docs)]
     return Clustering(labels, links, features, idf, candidates)
 
 
 def _same_story(
-    cosine: float, overlap: float, shared: int, cross: bool, params: ClusterParams
+    cosine: float,
+    overlap: float,
+    shared: int,
+    cross: bool,
+    params: ClusterParams,
+    *,
+    figures: int = 0,
+    conflict: bool = False,
 ) -> bool:
-    """The verification rule (see ClusterParams for the thresholds)."""
+    """The verification rule (see ClusterParams for the thresholds).
+
+    Same language: text similarity alone, or entity evidence. Across
+    languages: entity evidence only. Entity evidence is a share of the smaller
+    text's entity weight plus a number of shared entities, one more without a
+    shared distinctive figure; none when both texts give distinctive figures
+    and no figure agrees (``conflict``, with ``figures_must_agree``).
+    """
+    if not cross and cosine >= params.same_language_cosine:
+        return True
+    if conflict and params.figures_must_agree:
+        return False
+    extra = 0 if figures else params.no_figure_extra_shared
     if cross:
         return overlap >= params.cross_language_overlap and (
-            shared >= params.cross_language_min_shared
+            shared >= params.cross_language_min_shared + extra
         )
-    return cosine >= params.same_language_cosine or (
+    return (
         overlap >= params.entity_overlap
-        and shared >= params.min_shared_entities
+        and shared >= params.min_shared_entities + extra
         and cosine >= params.min_cosine
     )
 

@@ -32,9 +32,11 @@ class ClusterParams:
     sketch_size: int = 12
     max_df: int = 50
     # Of the num_perm signature values, at least this many must agree for a
-    # colliding pair to be verified: an estimated sketch Jaccard of 10/32 = 0.31.
-    # Chance collisions agree in 2-4 places, reports of one story in most.
-    min_agreement: int = 10
+    # colliding pair to be verified: an estimated sketch Jaccard of 8/32 = 0.25.
+    # Chance collisions agree in 2-4 places, reports of one story in most; on
+    # real feeds (news snapshots of 2021 and 2023) 10 lost reports of one story
+    # whose sketches share 5 of 12 features.
+    min_agreement: int = 8
     # Buckets larger than this are linked as a chain, not all pairs (see minhash).
     max_bucket: int = 40
     seed: int = 1
@@ -50,6 +52,15 @@ class ClusterParams:
     # Different (or unknown) languages: only the entity evidence counts.
     cross_language_overlap: float = 0.4
     cross_language_min_shared: int = 4
+    # Figures as evidence (see cluster._same_story). A pair that shares no
+    # distinctive figure (not a year, not a small count up to 10) must share
+    # this many entities more than the thresholds above ask...
+    no_figure_extra_shared: int = 1
+    # ...and when both texts give distinctive figures and none of them agree
+    # ("800 jobs, €1.2bn" against "a loss of €38m"), names alone never link
+    # them: the same company, city or chief executive in another story. Only
+    # the same-language text similarity can.
+    figures_must_agree: bool = True
     # Characters of a candidate's text used for clustering (title + lead is
     # where the story is; the rest only costs time).
     text_chars: int = 500

@@ -12,10 +12,24 @@ survives translation:
 
 * stems never written in lower case anywhere in the batch: names, products,
   acronyms (and German nouns without an English lower-case cognate, which
-  the IDF weighting in ``cluster`` tolerates);
-* numbers, normalized so that "2,3" equals "2.3" and "9.000" equals "9,000";
-* a short exonym table (München/Munich, Brüssel/Brussels ...), since place names
-  are the most common names that do change in translation.
+  the IDF weighting in ``cluster`` tolerates). A capitalized word is first
+  reduced to a base that the batch (or the place tables) knows, so that the
+  short names prefix truncation misses meet too: "Pariser"/"Paris",
+  "Dresdner"/"Dresden", "Bremer"/"Bremen", "Vindos"/"Vindo",
+  "Parisian"/"Paris" (see :func:`base_name`);
+* figures, as values: "zwei Millionen", "2 Mio.", "2.000.000", "2,000,000"
+  and "$2m" are all ``#2000000``; "zwölf" and "12" are ``#12``;
+  "zweieinhalb Milliarden" and "€2.5bn" ``#2500000000`` (see
+  ``lexicon.read_number``). Figures are always entities;
+* places and countries under their English name, as features of their own
+  kind ("@munich" for München, Münchner, Munich; "@germany" for
+  Deutschlands, deutsche, Germany, German: ``lexicon.EXONYMS`` and
+  ``lexicon.DEMONYMS``), always entities too. Only capitalized words and
+  German place adjectives are places: "turkey" is a bird, "Turkey" a place.
+
+Hyphenated compounds give the features of their parts ("Hexwell-Chefin" ->
+"hexwell", "chefin"; "KI-Chips" -> "ai", "chips"), soft hyphens and
+zero-width characters are ignored.
 
 A batch costs one regex pass per text, one classification per distinct token
 and a few array operations over all tokens (see :meth:`FeatureExtractor.batch`).
@@ -24,115 +38,57 @@ and a few array operations over all tokens (see :meth:`FeatureExtractor.batch`).
 from __future__ import annotations
 
 import re
-import unicodedata
-import zlib
+from bisect import bisect_left
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from decimal import Decimal
 from itertools import chain
 from typing import Final, overload
 
 import numpy as np
 import numpy.typing as npt
 
+from digest.rank.lexicon import (
+    ACRONYMS,
+    DEMONYMS,
+    EXONYMS,
+    STOPWORDS,
+    canonical,
+    number_word,
+    read_number,
+)
 from digest.rank.minhash import I64, HashTable, distinct
+from digest.rank.tokens import (
+    INVISIBLE,
+    INVISIBLE_RE,
+    NUMBER_START,
+    PHRASE,
+    PLACE_OF,
+    TOKEN,
+    WORD_SCALES,
+    base_name,
+    distinctive_figure,
+    fold,
+    number_feature,
+    stable_hash,
+)
+
+__all__ = [
+    "EXONYMS",
+    "STEM_LENGTH",
+    "STOPWORDS",
+    "BatchFeatures",
+    "DocFeatures",
+    "FeatureExtractor",
+    "base_name",
+    "distinctive_figure",
+    "fold",
+    "number_feature",
+    "stable_hash",
+]
 
 STEM_LENGTH: Final = 6
-
-# A number with its thousands groups and decimals ("2,3", "9.000", "7.4.2"), or
-# a run of word characters. Hyphenated compounds split into their parts
-# ("KI-Chips" -> "KI", "Chips") so they meet the English "AI chips"; a glued
-# unit splits off ("30m" -> "30", "m").
-_TOKEN: Final = re.compile(r"\d+(?:[.,]\d+)*|\w+")
-
-# Place and country names that translation changes; both spellings map to the
-# English one (after folding). Deliberately short: a wrong entry merges stories.
-EXONYMS: Final = {
-    "munchen": "munich",
-    "koln": "cologne",
-    "wien": "vienna",
-    "brussel": "brussels",
-    "genf": "geneva",
-    "mailand": "milan",
-    "lissabon": "lisbon",
-    "prag": "prague",
-    "warschau": "warsaw",
-    "kopenhagen": "copenhagen",
-    "moskau": "moscow",
-    "peking": "beijing",
-    "deutschland": "germany",
-    "frankreich": "france",
-    "italien": "italy",
-    "spanien": "spain",
-    "niederlande": "netherlands",
-    "osterreich": "austria",
-    "schweiz": "switzerland",
-    "polen": "poland",
-    "danemark": "denmark",
-    "schweden": "sweden",
-    "norwegen": "norway",
-    "finnland": "finland",
-    "europaische": "european",
-    "europaischen": "european",
-    "ki": "ai",
-}
-
-# Function words and newsroom filler of both languages, folded. Kept small on
-# purpose: frequent content words are handled by document-frequency weighting.
-_STOPWORD_TEXT: Final = """
-    a about after again against all also an and any are as at be because been before being
-    between both but by can could did do does during each few for from further had has have
-    having he her here hers him his how i if in into is it its itself just more most my no
-    nor not now of off on once only or other our out over own same she should so some such
-    than that the their them then there these they this those through to too under until up
-    very was we were what when where which while who whom why will with would you your
-    said says say according told new one two three first last year years week day days
-    percent per cent mr ms its via yet still however also
-    aber alle allem allen aller alles als also am an ander andere anderen auch auf aus bei
-    beim bin bis bisher bereits da dabei damit dann darauf darum das dass dem den denen der
-    des deshalb dessen die dies diese diesem diesen dieser dieses doch dort du durch ein
-    eine einem einen einer eines er es etwa euch fur gegen gibt habe haben hat hatte hatten
-    hier hin hinter ich ihm ihn ihr ihre ihrem ihren ihrer im in ins ist jedoch jetzt kann
-    kein keine konnen konnte laut man mehr mit muss nach nicht noch nun nur ob oder ohne
-    prozent sagte sagt sei seien sein seine seinem seinen seiner seit sich sie sind so soll
-    sollen sollte sowie uber um und uns unter vom von vor war waren was weil weiter weitere
-    wenn werden wie wieder will wir wird wurde wurden zu zum zur zwar zwei drei jahr jahre
-    jahren woche tag tage tagen nach neue neuen neuer neues erste ersten
-"""
-STOPWORDS: Final = frozenset(_STOPWORD_TEXT.split())
-
-
-def fold(token: str) -> str:
-    """Case-fold and reduce to ASCII letters: "Müller" -> "muller", "Straße" -> "strasse"."""
-    decomposed = unicodedata.normalize("NFKD", token.casefold())
-    return decomposed.encode("ascii", "ignore").decode("ascii")
-
-
-def stable_hash(feature: str) -> int:
-    """A 64-bit hash that is the same in every process (``hash()`` is salted per run).
-
-    Two C checksums side by side: much cheaper than a cryptographic hash, and
-    MinHash only needs distinct features to get distinct values.
-    """
-    data = feature.encode()
-    return (zlib.crc32(data) << 32) | zlib.adler32(data)
-
-
-def number_feature(written: str) -> str:
-    """A number's canonical form: "2,3" and "2.3" give "#2.3", "9.000" and "9,000" "#9000".
-
-    A separator followed by exactly three digits is read as a thousands
-    separator in either language; otherwise as the decimal point. Scale words
-    are left out on purpose: "2,3 Millionen", "2.3 million" and "€2.3m" all
-    give "#2.3", and a German "4,1 Billionen" meets the English "4.1 trillion".
-    An English "1.024" (a decimal) is misread; news rarely writes one.
-    """
-    groups = re.split(r"[.,]", written)
-    if len(groups) > 1 and all(len(group) == 3 for group in groups[1:]):
-        return "#" + str(int("".join(groups)))
-    if len(groups) == 2:
-        return f"#{int(groups[0])}.{groups[1]}"
-    return "#" + ".".join(str(int(group)) for group in groups)
 
 
 @dataclass(frozen=True)
@@ -148,19 +104,31 @@ class FeatureExtractor:
 
     Ids depend on the documents fed in, so callers that need the same answer for
     any input order (the ranking does) sort their documents first. Cross-batch
-    comparisons must use :attr:`hashes`, which are stable.
+    comparisons must use :attr:`hashes`, which are stable. A token is
+    classified when it is first seen, against the capitalized words of that
+    batch and the earlier ones (see :func:`base_name`).
     """
 
     def __init__(self) -> None:
         self.vocabulary: list[str] = []
         self.hashes: list[int] = []
         self._ids: dict[str, int] = {}
-        # raw token -> feature id (stop words are absent)
-        self._words: dict[str, int] = {}
+        # raw token -> its (first) feature id, -1 for none (stop words); the
+        # few tokens with more features (hyphenated compounds) keep the others
+        # in _rest.
+        self._first: dict[str, int] = {}
+        self._rest: dict[str, tuple[int, ...]] = {}
+        self._phrase_cache: dict[str, bool] = {}
         self._known: set[str] = set()
-        # Features written in lower case somewhere, and with a capital or digit.
+        # Folded capitalized words seen so far: the bases names may reduce to.
+        self._capitalized: set[str] = set()
+        # Features written in lower case somewhere, with a capital, and those
+        # that are entities whatever their case (figures, places).
         self._lower: set[int] = set()
         self._capital: set[int] = set()
+        self._always: set[int] = set()
+        # Feature ids that are figures ("#12", "#2300000").
+        self.figures: set[int] = set()
 
     def _id(self, feature: str) -> int:
         found = self._ids.get(feature)
@@ -171,6 +139,67 @@ class FeatureExtractor:
             self.hashes.append(stable_hash(feature))
         return found
 
+    def _figure(self, written: str) -> int:
+        feature = self._id(number_feature(written))
+        self._always.add(feature)
+        self.figures.add(feature)
+        return feature
+
+    def _classify(self, words: list[tuple[str, str]]) -> list[int]:
+        """The feature id of each (raw, folded) word or word part, -1 for none.
+
+        One loop with everything bound to locals: it runs once per distinct
+        token of the batch (about 600,000 at 100,000 articles).
+        """
+        ids, new_id = self._ids, self._id
+        capital_set, lower_set, always = self._capital, self._lower, self._always
+        known = self._capitalized
+        demonyms, place_of, acronyms, stop = DEMONYMS, PLACE_OF, ACRONYMS, STOPWORDS
+        number_start, figure = NUMBER_START, self._figure
+        result: list[int] = []
+        append = result.append
+        for raw, plain in words:
+            if len(plain) < 2 or plain in stop:
+                append(-1)
+                continue
+            if plain[0].isdigit():
+                append(figure(plain))
+                continue
+            if plain[:3] in number_start:
+                value = number_word(plain)
+                if value is not None:
+                    append(self._figure_value(value))
+                    continue
+            # Places only from capitalized words ("Turkey", not a turkey),
+            # and from German place adjectives, which are lower case.
+            base = demonyms.get(plain)
+            capital = raw[0].isupper()
+            if base is not None:
+                place = place_of.get(base)
+            elif capital:
+                base = plain
+                if plain[-1] in "srn" and plain not in place_of:
+                    base = base_name(plain, known)
+                place = place_of.get(base)
+                if place is None:
+                    base = acronyms.get(base, base)
+            else:
+                base, place = plain, None
+            # A place is its own kind of feature, so that a word written like
+            # it ("turkey", "china") never meets it.
+            stem = "@" + place if place is not None else base[:STEM_LENGTH]
+            feature = ids.get(stem)
+            if feature is None:
+                feature = new_id(stem)
+            if place is not None:
+                always.add(feature)
+            if capital or not raw.islower():
+                capital_set.add(feature)
+            else:
+                lower_set.add(feature)
+            append(feature)
+        return result
+
     def _learn(self, tokens: set[str]) -> None:
         """Classify tokens not seen before (folding them all in one call)."""
         # Sorted, so feature ids follow the tokens, not set iteration order.
@@ -179,16 +208,70 @@ class FeatureExtractor:
             return
         self._known.update(new)
         folded = fold("\n".join(new)).split("\n")
-        for raw, plain in zip(new, folded, strict=True):
-            if raw[0].isdigit():
-                feature = self._id(number_feature(raw))
-                self._capital.add(feature)
-            elif len(plain) < 2 or plain in STOPWORDS:
+        first, rest = self._first, self._rest
+        # Sorted tokens that start with a digit come first (ASCII digits sort
+        # before letters): figures, classified one by one.
+        words_start = bisect_left(new, ":")
+        for raw in new[:words_start]:
+            first[raw] = self._figure(raw)
+        # Plain words (nearly all the rest) in bulk; hyphenated or spaced
+        # tokens split into parts.
+        simple: list[tuple[str, str]] = []
+        compound: list[tuple[str, str]] = []
+        for pair in zip(new[words_start:], folded[words_start:], strict=True):
+            raw = pair[0]
+            (compound if "-" in raw or " " in raw else simple).append(pair)
+        parts: list[tuple[str, str]] = []
+        owners: list[str] = []
+        for raw, plain in compound:
+            value = read_number(raw)
+            if value is not None:
+                # "zwei Millionen", "twenty-three": one figure.
+                first[raw] = self._figure_value(value)
                 continue
-            else:
-                feature = self._id(EXONYMS.get(plain, plain)[:STEM_LENGTH])
-                (self._lower if raw.islower() else self._capital).add(feature)
-            self._words[raw] = feature
+            raw_parts = re.split(r"[- ]", raw)
+            plain_parts = re.split(r"[- ]", plain)
+            if len(raw_parts) != len(plain_parts):  # a dash folded away
+                raw_parts, plain_parts = [raw], [plain.replace("-", "")]
+            for r, p in zip(raw_parts, plain_parts, strict=True):
+                if r:
+                    parts.append((r, p))
+                    owners.append(raw)
+        # Every capitalized word (or part) is a possible base for the others,
+        # so all are collected before any is classified.
+        self._capitalized.update([p for r, p in chain(simple, parts) if r[0].isupper()])
+        classified = self._classify(simple + parts)
+        first.update(zip((raw for raw, _ in simple), classified[: len(simple)], strict=True))
+        features: dict[str, list[int]] = {raw: [] for raw in owners}
+        for raw, feature in zip(owners, classified[len(simple) :], strict=True):
+            found = features[raw]
+            if feature >= 0 and feature not in found:
+                found.append(feature)
+        for raw, found in features.items():
+            first[raw] = found[0] if found else -1
+            if len(found) > 1:
+                rest[raw] = tuple(found[1:])
+
+    def _figure_value(self, value: Decimal) -> int:
+        feature = self._id(canonical(value))
+        self._always.add(feature)
+        self.figures.add(feature)
+        return feature
+
+    def _phrases(self, tokens: set[str], text: str) -> None:
+        """Add the figures written in words with a scale word ("zwei Millionen") to ``tokens``.
+
+        The number word itself is taken out, so "zwei Millionen" is #2000000
+        and not also #2.
+        """
+        for head, scale in PHRASE.findall(text):
+            phrase = f"{head} {scale}"
+            is_figure = self._phrase_cache.get(phrase)
+            if is_figure is None:
+                is_figure = self._phrase_cache[phrase] = read_number(phrase) is not None
+            if is_figure:
+                tokens.add(phrase)
+                tokens.discard(head)
 
     def batch(self, texts: Sequence[str]) -> BatchFeatures:
         """Features of many texts, entities judged over all of them.
@@ -199,35 +282,77 @@ class FeatureExtractor:
         in Python costs more than the rest of the ranking at 100,000 articles,
         because the dictionary no longer fits the CPU caches. The salted
         ``hash()`` only indexes tokens within this call, so the result does not
-        depend on it.
+        depend on it. Most tokens have one feature; the few with several
+        (hyphenated compounds) add their other features in a second step.
         """
-        findall = _TOKEN.findall
-        token_sets = [set(findall(text)) for text in texts]
+        findall = TOKEN.findall
+        token_sets = []
+        joined = "".join(texts)
+        if any(char in joined for char in INVISIBLE):
+            texts = [INVISIBLE_RE.sub("", text) for text in texts]
+        del joined
+        for text in texts:
+            tokens = set(findall(text))
+            if not WORD_SCALES.isdisjoint(tokens):
+                self._phrases(tokens, text)
+            token_sets.append(tokens)
         seen = set().union(*token_sets)
         self._learn(seen)
         n_docs = len(texts)
         lengths = np.fromiter(map(len, token_sets), dtype=np.int64, count=n_docs)
         total = int(lengths.sum())
-        tokens = list(seen)
-        token_hash = np.fromiter(map(hash, tokens), dtype=np.int64, count=len(tokens))
-        word = self._words.get
-        token_feature = np.fromiter(
-            (word(token, -1) for token in tokens), dtype=np.int64, count=len(tokens)
+        distinct_tokens = list(seen)
+        count = len(distinct_tokens)
+        token_hash = np.fromiter(map(hash, distinct_tokens), dtype=np.int64, count=count)
+        first = np.fromiter(
+            map(self._first.__getitem__, distinct_tokens), dtype=np.int64, count=count
         )
-        table = HashTable(token_hash, token_feature)
+        table = HashTable(token_hash, np.arange(count, dtype=np.int64))
         flat_hash = np.fromiter(
             map(hash, chain.from_iterable(token_sets)), dtype=np.int64, count=total
         )
-        flat = table.get(flat_hash)
+        flat_token = table.get(flat_hash)
+        flat = first[flat_token]
         owners = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
+        rest = self._rest
+        multi = [token for token in rest if token in seen] if rest else []
+        if multi:
+            where = table.get(np.fromiter(map(hash, multi), dtype=np.int64, count=len(multi)))
+            more = list(zip(where.tolist(), [rest[token] for token in multi], strict=True))
+            flat, owners = _add_rest(flat, owners, flat_token, more, count)
         keep = flat >= 0
         # Two spellings of one stem ("KI", "Ki") in a document count once; the
         # unique also sorts by document, then feature.
         vocabulary = max(len(self.vocabulary), 1)
         keys = distinct(owners[keep] * vocabulary + flat[keep])
         entity = np.zeros(vocabulary, dtype=bool)
-        entity[sorted(self._capital - self._lower)] = True
+        entity[sorted((self._capital - self._lower) | self._always)] = True
         return BatchFeatures(keys % vocabulary, keys // vocabulary, n_docs, entity)
+
+
+def _add_rest(
+    flat: I64, owners: I64, flat_token: I64, more: list[tuple[int, tuple[int, ...]]], count: int
+) -> tuple[I64, I64]:
+    """Append the further features of multi-feature tokens to the flat arrays.
+
+    ``more`` pairs a distinct token's index with its features after the first;
+    every occurrence of such a token (``flat_token``) gets them for its owner.
+    """
+    extra_count = np.zeros(count, dtype=np.int64)
+    extra_start = np.zeros(count, dtype=np.int64)
+    extra_ids: list[int] = []
+    for index, features in more:
+        extra_count[index] = len(features)
+        extra_start[index] = len(extra_ids)
+        extra_ids.extend(features)
+    extras = np.array(extra_ids, dtype=np.int64)
+    hits = np.flatnonzero(extra_count[flat_token] > 0)
+    hit_token = flat_token[hits]
+    counts = extra_count[hit_token]
+    ends = np.cumsum(counts)
+    inner = np.arange(int(ends[-1]) if ends.size else 0) - np.repeat(ends - counts, counts)
+    picked = extras[np.repeat(extra_start[hit_token], counts) + inner]
+    return np.concatenate((flat, picked)), np.concatenate((owners, np.repeat(owners[hits], counts)))
 
 
 class BatchFeatures(Sequence[DocFeatures]):
