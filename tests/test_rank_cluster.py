@@ -169,3 +169,103 @@ def test_hash_table_maps_every_key() -> None:
     table = HashTable(keys, values)
     order = rng.permutation(keys.size)
     assert (table.get(keys[order]) == values[order]).all()
+
+
+# One source's template: real feeds phrase every item alike (a closing byline, a
+# stock sentence). Single-link clustering once chained a whole feed into one story
+# through such words; these are regression cases in that shape.
+_TEMPLATE = (
+    "Das teilte die Stadtverwaltung am Abend in einer Mitteilung mit. Weitere "
+    "Einzelheiten will sie am Dienstag nennen. Von Jana Roth, Landesstudio Nord."
+)
+_EVENTS = [
+    ("Brücke in Kiel wird ab Montag gesperrt", "Die Holtenauer Brücke bleibt sechs Wochen zu"),
+    ("Hafen Rostock meldet Rekord bei Fähren", "Im Oktober legten 412 Fähren an"),
+    ("Zoo Schwerin bekommt zwei Elefanten", "Die Tiere kommen aus einem Park in Dänemark"),
+    (
+        "Klinik in Lübeck eröffnet Kinderstation",
+        "Die Station hat 24 Betten und kostete 9 Millionen",
+    ),
+    ("Feuerwehr Wismar löscht Brand in Werft", "Ein Schweißgerät hatte Holz entzündet"),
+    ("Theater Stralsund sagt Premiere ab", "Zwei Sänger sind erkrankt, neuer Termin im Januar"),
+    ("Bahnstrecke nach Greifswald wieder frei", "Nach dem Sturm räumten Helfer 40 Bäume weg"),
+    ("Universität Rostock startet Meeresstudie", "Forscher messen ein Jahr lang die Ostsee"),
+]
+
+
+def _templated(source: str = "Nordwelle", *, hours: float = 1.0) -> list[Document]:
+    return [
+        Document(
+            f"{title}\n{_TEMPLATE}",
+            "de",
+            REFERENCE - timedelta(hours=hours * n),
+            source,
+        )
+        for n, (title, lead) in enumerate(_EVENTS)
+    ]
+
+
+def test_one_sources_template_does_not_make_its_items_one_story() -> None:
+    clustering = find_stories(_templated(), ClusterParams())
+    assert len(set(clustering.labels)) == len(_EVENTS)
+    # Each guard holds alone; without both, the feed was one story.
+    for params in (ClusterParams(template_share=2.0), ClusterParams(same_source_cosine=0.0)):
+        assert len(set(find_stories(_templated(), params).labels)) == len(_EVENTS)
+    unguarded = ClusterParams(template_share=2.0, same_source_cosine=0.0)
+    assert len(set(find_stories(_templated(), unguarded).labels)) == 1
+
+
+def test_a_repost_by_the_same_source_is_still_the_same_story() -> None:
+    docs = _templated()
+    title, _lead = _EVENTS[0]
+    docs.append(
+        Document(
+            f"{title} (aktualisiert)\n{_TEMPLATE} Umleitungen sind ausgeschildert.",
+            "de",
+            REFERENCE,
+            "Nordwelle",
+        )
+    )
+    labels = find_stories(docs, ClusterParams()).labels
+    assert labels[-1] == labels[0]
+    assert len(set(labels)) == len(_EVENTS)
+
+
+def test_another_sources_report_still_joins_despite_the_template() -> None:
+    docs = _templated()
+    docs.append(
+        Document(
+            "Holtenauer Brücke in Kiel: sechs Wochen Sperrung ab Montag\n"
+            "Autofahrer müssen ab Montag für sechs Wochen auf die Holtenauer Brücke "
+            "in Kiel verzichten.",
+            "de",
+            REFERENCE,
+            "Kieler Bote",
+        )
+    )
+    labels = find_stories(docs, ClusterParams()).labels
+    assert labels[-1] == labels[0]
+    assert len(set(labels)) == len(_EVENTS)
+
+
+def test_a_sites_follow_up_sharing_the_figures_joins_its_first_report() -> None:
+    docs = _templated()
+    first = Document(
+        "Sanierung der Levensauer Hochbrücke kostet 38,5 Millionen Euro\n"
+        "Die Levensauer Hochbrücke bei Kiel wird für 38,5 Millionen Euro saniert, "
+        "sagte Baudezernentin Maren Voss. Der Bund trägt 80 Prozent.",
+        "de",
+        REFERENCE - timedelta(hours=5),
+        "Nordwelle",
+    )
+    later = Document(
+        "Levensauer Hochbrücke: Kritik an Plänen für 38,5-Millionen-Sanierung\n"
+        "Anwohner fürchten monatelange Umwege. Voss verteidigt das Vorhaben, das zu "
+        "80 Prozent der Bund bezahlt.",
+        "de",
+        REFERENCE,
+        "Nordwelle",
+    )
+    labels = find_stories([*docs, first, later], ClusterParams()).labels
+    assert labels[-1] == labels[-2]
+    assert len(set(labels)) == len(_EVENTS) + 1

@@ -23,6 +23,15 @@
 5. Union-find over the verified pairs: a story is a connected component
    (single link: a chain of verified reports is one story).
 
+Single link makes one guard essential: real feeds write every item in the same
+site phrasing (a closing byline, "teilte ... mit", a sign-off), and a chain of
+items linked by that phrasing would swallow a whole feed into one "story". So
+a word found in a large share of one source's documents is taken for that
+source's template and ignored in them (``template_share``), and two documents
+of the same source that share no distinctive figure need a high text
+similarity (``same_source_cosine``): a site's items share its city and its beat
+anyway, and its update of a story repeats most of the words or the figures.
+
 "Where the text allows telling" means in practice: a translation, or a report in
 the other language that repeats several of the same names and figures (company,
 people, places, amounts, CVE numbers), is recognized: at least
@@ -67,6 +76,8 @@ class Document:
     text: str
     language: str | None
     published_at: datetime
+    # The source's name; None for an unknown source (never "the same" as another).
+    source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -193,6 +204,8 @@ def find_stories(documents: Sequence[Document], params: ClusterParams) -> Cluste
     features = extractor.batch([doc.text[: params.text_chars] for doc in documents])
     n_docs = len(documents)
     vocabulary = len(extractor.vocabulary)
+    sources = _source_codes(documents)
+    features = _without_templates(features, sources, n_docs, vocabulary, params)
     words_flat, words_owner = features.ids, features.owners
     df = np.bincount(words_flat, minlength=vocabulary).astype(np.int64)
     idf_array = np.log((n_docs + 1) / (df + 1)) + 1.0
@@ -262,12 +275,61 @@ def find_stories(documents: Sequence[Document], params: ClusterParams) -> Cluste
         cosine = sum([squared[f] for f in common]) / (norms[i] * norms[j]) if common else 0.0
         cross = languages[i] != languages[j]
         figures = sum([figure[f] for f in shared_entities]) if shared else 0
+        if (
+            sources[i] >= 0
+            and sources[i] == sources[j]
+            and not figures
+            and cosine < params.same_source_cosine
+        ):
+            # One site's two items sharing only names (its city, its beat).
+            continue
         conflict = not figures and figures_of[i] > 0 and figures_of[j] > 0
         if _same_story(cosine, overlap, shared, cross, params, figures=figures, conflict=conflict):
             links[(i, j)] = Link(cosine, overlap, shared, cross, figures)
             union.union(i, j)
     labels = [union.find(i) for i in range(n_docs)]
     return Clustering(labels, links, features, idf, candidates)
+
+
+def _source_codes(documents: Sequence[Document]) -> list[int]:
+    """A number per document's source (-1: unknown), for same-source tests."""
+    codes: dict[str, int] = {}
+    return [-1 if not doc.source else codes.setdefault(doc.source, len(codes)) for doc in documents]
+
+
+def _without_templates(
+    features: BatchFeatures,
+    sources: Sequence[int],
+    n_docs: int,
+    vocabulary: int,
+    params: ClusterParams,
+) -> BatchFeatures:
+    """The features minus each source's template words (see the module docstring)."""
+    if n_docs < params.template_min_docs or vocabulary == 0 or features.ids.size == 0:
+        return features
+    source_of = np.array(sources, dtype=np.int64)
+    docs_per_source = np.bincount(source_of[source_of >= 0]) if (source_of >= 0).any() else None
+    if docs_per_source is None or docs_per_source.max() < params.template_min_docs:
+        return features
+    owner_source = source_of[features.owners]
+    large = docs_per_source >= params.template_min_docs
+    # Only occurrences in documents of sources with enough documents can be template.
+    candidates = np.flatnonzero((owner_source >= 0) & large[np.maximum(owner_source, 0)])
+    # Occurrences are distinct per (document, feature), so counting (source,
+    # feature) pairs counts the documents of that source with the feature.
+    # np.unique, not a bincount over sources × vocabulary: that table would be
+    # billions of cells for a day of many sources.
+    key = owner_source[candidates] * vocabulary + features.ids[candidates]
+    _unique, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    # At least three documents: two reports of one event by one site, or two of
+    # its items naming the same city, are not yet a template.
+    limit = np.maximum(np.ceil(params.template_share * docs_per_source), 3).astype(np.int64)
+    template = np.zeros(features.ids.size, dtype=bool)
+    template[candidates] = counts[inverse] >= limit[owner_source[candidates]]
+    if not template.any():
+        return features
+    keep = ~template
+    return BatchFeatures(features.ids[keep], features.owners[keep], n_docs, features.entity)
 
 
 def _same_story(

@@ -61,6 +61,16 @@ class ClusterParams:
     # them: the same company, city or chief executive in another story. Only
     # the same-language text similarity can.
     figures_must_agree: bool = True
+    # One source's own template: a word found in at least `template_share` of
+    # one source's documents, and in three at least (with `template_min_docs`
+    # of them in the batch), is that site's phrasing ("teilte ... mit", a byline, a sign-off),
+    # not a story's, and is ignored in that source's documents.
+    template_share: float = 0.3
+    template_min_docs: int = 5
+    # Two articles of one source that share no distinctive figure are one story
+    # only when their texts are this similar: a site's items share its city and
+    # its beat anyway; its update of a story repeats most words or the figures.
+    same_source_cosine: float = 0.5
     # Characters of a candidate's text used for clustering (title + lead is
     # where the story is; the rest only costs time).
     text_chars: int = 500

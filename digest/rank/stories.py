@@ -112,6 +112,7 @@ def _document(candidate: Candidate) -> Document:
         text=f"{candidate.title}\n{candidate.text}",
         language=candidate.language,
         published_at=candidate.published_at,
+        source=candidate.source,
     )
 
 
