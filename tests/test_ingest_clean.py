@@ -201,6 +201,71 @@ def test_dateline_removed_through_inline_markup() -> None:
     ).join(("<p>", "</p>"))
 
 
+@pytest.mark.parametrize(
+    ("lead", "rest"),
+    [
+        # Glued to the lead, as a <cite> before the first sentence gives it.
+        (
+            "Singapore (Harbour Ledger)Stock markets in Asia opened lower",
+            "Stock markets in Asia opened lower",
+        ),
+        ("Hong Kong (CNN Business)Shares of the carrier jumped", "Shares of the carrier jumped"),
+        ("Kiel (Kurzschluss)Ein Start-up aus Kiel hat etwas gebaut", "Ein Start-up aus Kiel hat"),
+        # Spaced, naming a news agency.
+        ("BERLIN (dpa) Die Bundesregierung will das Gesetz ändern", "Die Bundesregierung will"),
+        ("Hamburg (dpa/lno) Die Polizei sucht nach einem Zeugen", "Die Polizei sucht nach"),
+        ("Washington (CNN) President Harlow signed the bill", "President Harlow signed the bill"),
+        ("LONDON, March 3 (Reuters) Britain's economy grew", "Britain's economy grew"),
+        ("(AFP) Die Regierung in Paris kündigte Reformen an", "Die Regierung in Paris"),
+        ("ST. JOSEPH, Mich. (AP) A federal judge ruled on Monday", "A federal judge ruled"),
+    ],
+)
+def test_dateline_without_dash_is_recognised(lead: str, rest: str) -> None:
+    assert strip_dateline(lead).startswith(rest)
+
+
+def test_dateline_naming_the_source_itself_is_recognised() -> None:
+    lead = "Singapore (Harbour Ledger) Stock markets in Asia opened lower on Tuesday."
+    assert strip_dateline(lead) == lead  # an unknown name in parentheses: running text
+    assert strip_dateline(lead, source="Harbour Ledger").startswith("Stock markets")
+
+
+@pytest.mark.parametrize(
+    "lead",
+    [
+        # A place name with a parenthesis in running text.
+        "Halle (Saale) hat im vergangenen Jahr mehr Gäste gezählt als je zuvor.",
+        "Halle (Saale) Die Stadtwerke erhöhen die Preise zum Januar deutlich.",
+        "Frankfurt (Oder) und Słubice wollen ihre Straßenbahn verbinden.",
+        "Paris (AFP) ist die älteste Nachrichtenagentur der Welt, sagte der Chef.",
+        "Apple (AAPL) Chief Executive Mara Quinn said sales would rise.",
+        "Tesla (TSLA) shares fell 4% in early trading on Monday.",
+        "Die Europäische Zentralbank (EZB) Präsidentin sprach von einer Wende.",
+        "The Hague (Netherlands) Police said two men were arrested.",
+        "Kiel (Kurzschluss) hat sein Büro in den Hafen verlegt, teilte die Firma mit.",
+        "(Aktualisiert) Die Bahn hat den Streik beendet, teilte die Gewerkschaft mit.",
+        "Berlin (dpa)",
+    ],
+)
+def test_no_dateline_without_dash_in_running_text(lead: str) -> None:
+    assert dateline_length(lead) == 0
+    assert dateline_length(lead, source="Kurzschluss Blog") == 0
+
+
+def test_glued_dateline_is_cut_from_body_and_given_teaser() -> None:
+    body = (
+        "<p><cite>Singapore (Harbour Ledger)</cite>Stock markets in Asia opened lower "
+        "on Tuesday as tariff talks stalled again.</p><p>Tokyo's main index slipped.</p>"
+    )
+    data = clean_record(record(body=body, teaser=None, source="Harbour Ledger"))
+    assert data.body_html.startswith("<p>Stock markets in Asia opened lower")
+    assert data.teaser.startswith("Stock markets in Asia opened lower")
+    # A feed's teaser with the same dateline, spaced: the source names the agency.
+    teaser = "Singapore (Harbour Ledger) Stock markets in Asia opened lower on Tuesday."
+    given = clean_record(record(body=body, teaser=teaser, source="Harbour Ledger"))
+    assert given.teaser == "Stock markets in Asia opened lower on Tuesday."
+
+
 # ------------------------------------------------------------------------ boilerplate
 
 JUNK = [
