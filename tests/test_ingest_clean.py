@@ -7,10 +7,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import lxml.html
 import pytest
+from lxml import etree
 
 from digest.errors import IngestError
-from digest.ingest.blocks import Block, sanitize_html, split_blocks
+from digest.ingest.blocks import Block, html_to_text, sanitize_html, split_blocks
 from digest.ingest.boilerplate import classify, remove_boilerplate
 from digest.ingest.clean import (
     clean_record,
@@ -22,6 +24,7 @@ from digest.ingest.clean import (
     shorten,
     strip_dateline,
 )
+from digest.ingest.markup import normalize_space
 from digest.ingest.records import ArticleRecord, validate_record
 
 DATA = Path(__file__).parent / "data" / "ingest"
@@ -459,6 +462,35 @@ def test_heading_left_without_section_is_dropped() -> None:
 
 
 # ------------------------------------------------------------------- blocks, sanitize
+
+
+def test_text_fallback_drops_scripts_and_styles(monkeypatch: pytest.MonkeyPatch) -> None:
+    # When lxml refuses a fragment, tags are stripped by regular expressions; a
+    # script's code or a style sheet must not become words there either.
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise etree.ParserError("Document is empty")
+
+    monkeypatch.setattr(lxml.html, "fragment_fromstring", refuse)
+    fragment = (
+        "<p>Die Fähre <b>fährt</b> &amp; hält.<script type='text/javascript'>track('x');"
+        "</script></p><STYLE>p { color: red }</STYLE><!-- Kommentar --><p>Wieder da."
+        "<script>unclosed('y')"
+    )
+    text = normalize_space(html_to_text(fragment))
+    assert text == "Die Fähre fährt & hält. Wieder da."
+    blocks = split_blocks(fragment)
+    assert [block.text for block in blocks] == ["Die Fähre fährt & hält. Wieder da."]
+    assert blocks[0].html == "Die Fähre fährt &amp; hält. Wieder da."
+
+
+def test_a_page_without_body_is_not_a_crash() -> None:
+    # lxml fails an assertion on a "full page" with no <body>; the fallback takes it.
+    fragment = "<!DOCTYPE html><head><script>track('x')</script><style>p{}</style></head>"
+    assert normalize_space(html_to_text(fragment)) == ""
+    assert split_blocks(fragment) == []
+    assert normalize_space(html_to_text(f"{fragment}<p>Text</p>")) == "Text"
+    with pytest.raises(IngestError, match="no text"):
+        clean_record(record(title=fragment, body=fragment, teaser=None))
 
 
 def test_plain_text_is_escaped_and_split_at_blank_lines() -> None:
