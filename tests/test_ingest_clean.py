@@ -25,7 +25,7 @@ from digest.ingest.clean import (
     strip_dateline,
 )
 from digest.ingest.markup import normalize_space
-from digest.ingest.records import ArticleRecord, validate_record
+from digest.ingest.records import TOPIC_MAX_LEN, ArticleRecord, validate_record
 
 DATA = Path(__file__).parent / "data" / "ingest"
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -689,3 +689,52 @@ def test_raw_english_article() -> None:
     )
     assert (data.author, data.language, data.priority) == ("Tom Ashby", "en", 2.5)
     assert data.topics == ["Semiconductors", "Europe"]
+
+
+# ----------------------------------------------------------------------------- topics
+
+
+def test_topics_are_plain_text_labels() -> None:
+    data = clean_record(
+        record(
+            topics=[
+                "<script>alert('topic')</script>KI &amp; Ethik",
+                "&lt;b&gt;Robotik&lt;/b&gt;",  # markup that came entity-encoded
+                "Ver\u00adkehr\u0007 und\u202e Wende\x00",  # soft hyphen, controls, bidi
+                "  \n ",
+                "<br>",
+                "ki &amp; ethik",  # the same label again
+            ]
+        )
+    )
+    assert data.topics == ["KI & Ethik", "Robotik", "Verkehr und Wende"]
+
+
+def test_a_sentence_as_topic_is_cut_to_a_label() -> None:
+    sentence = (
+        "Die Stadtwerke haben am Montag erste Zahlen zum Betrieb der neuen Anlage "
+        "vorgelegt und wollen im Sommer weitere nennen"
+    )
+    (topic,) = validate_record({"title": "T", "topics": [sentence]}).topics
+    assert len(topic) <= TOPIC_MAX_LEN and topic.endswith("Anlage…")
+    assert sentence.startswith(topic[:-1])
+
+
+def test_a_long_tag_list_in_one_topic_is_split_and_a_short_one_is_kept() -> None:
+    # A page's keywords come as one comma-separated string; cut, it would lose tags.
+    keywords = (
+        "Fähren,Hafen Kiel,Elektroantrieb,Werften, Schiffbau;Energiewende | Verkehr, "
+        "Stadtwerke Kiel,Ostsee,Norwegen,Landstrom"
+    )
+    topics = validate_record({"title": "T", "topics": ["Hafen Kiel", keywords]}).topics
+    assert topics == [
+        *("Hafen Kiel", "Fähren", "Elektroantrieb", "Werften", "Schiffbau", "Energiewende"),
+        *("Verkehr", "Stadtwerke Kiel", "Ostsee", "Norwegen", "Landstrom"),
+    ]
+    # Short enough to be one label: "Tech > KI" and "KI, Robotik" are tried part by
+    # part when ranking, and "Washington, D.C." is one place.
+    short = validate_record({"title": "T", "topics": ["Washington, D.C.", "KI, Robotik"]})
+    assert short.topics == ["Washington, D.C.", "KI, Robotik"]
+    # A string (not a list) is a CMS tag list and always split.
+    listed = validate_record({"title": "T", "topics": "KI, <em>Robotik</em> , "}).topics
+    assert listed == ["KI", "Robotik"]
