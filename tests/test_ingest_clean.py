@@ -461,6 +461,19 @@ def test_heading_left_without_section_is_dropped() -> None:
     assert remove_boilerplate(blocks) == [blocks[0]]
 
 
+def test_heading_over_subsections_is_kept_and_an_emptied_box_title_is_not() -> None:
+    def heading(tag: str, text: str) -> Block:
+        return Block(tag, text, text)
+
+    section, subsection = heading("h3", "Status quo"), heading("h4", "Analoge Akten")
+    box, nxt = heading("h3", "Unser Angebot"), heading("h3", "Wie es weitergeht")
+    blocks = [_p(LONG), section, subsection, _p(LONG), box, _p("Anzeige"), nxt, _p(LONG)]
+    assert remove_boilerplate(blocks) == [_p(LONG), section, subsection, _p(LONG), nxt, _p(LONG)]
+    # A box title over an emptied box before a higher heading goes as well.
+    blocks = [_p(LONG), heading("h4", "Mehr"), _p("Anzeige"), heading("h2", "Ausblick"), _p(LONG)]
+    assert remove_boilerplate(blocks) == [_p(LONG), blocks[3], _p(LONG)]
+
+
 # ------------------------------------------------------------------- blocks, sanitize
 
 

@@ -358,6 +358,8 @@ KEEP = [
     "Die Partnerschaft zwischen Bosch und dem Start-up soll bis 2030 laufen.",
     "The influencer failed to label the post as a paid partnership, regulators said.",
     "„Was meinen Sie: Sollen wir noch warten?“, fragte die Ministerin in die Runde.",
+    "“We could fly two a year from 2024,” he said. “What do you think?”",
+    "„Wir könnten sofort anfangen“, sagte sie. „Was halten Sie davon?“",
     "Was meinen Sie, wie lange das dauert? Der Minister wusste es auch nicht.",
     "Spotted an error in the firmware, the researchers alerted the vendor in March.",
     "Fehler entdeckt haben die Prüfer vor allem in der Abrechnung der Jahre 2021 und 2022.",

@@ -178,11 +178,18 @@ def continues_after(marker: Verdict, rest: list[Verdict]) -> bool:
 
 def _drop_dangling_headings(blocks: list[Block]) -> list[Block]:
     # A heading whose section was all junk ("Mehr zum Thema" above removed links,
-    # a box title above a removed plug) would now introduce nothing.
+    # a box title above a removed plug) would now introduce nothing: it is followed
+    # by the next heading of its level or above. One followed by a deeper heading
+    # opens a section with subsections ("Status Quo" over "Analoge Prozesse").
     while blocks and blocks[-1].is_heading:
         blocks = blocks[:-1]
     return [
         block
         for index, block in enumerate(blocks)
-        if not (block.is_heading and index + 1 < len(blocks) and blocks[index + 1].is_heading)
+        if not (
+            block.is_heading
+            and index + 1 < len(blocks)
+            and blocks[index + 1].is_heading
+            and blocks[index + 1].tag <= block.tag  # "h2" < "h3" < "h4"
+        )
     ]

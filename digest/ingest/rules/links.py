@@ -148,7 +148,9 @@ LINKS: tuple[Rule, ...] = (
         r"\b(?:tell|let) (?:me|us) (?:know )?.{0,40}in the comments?\b|"
         r"i'?d love (?:a|your) comment|"
         r"^\W*(?:view|show|load|hide|read) (?:all |the )?comments\W*$|comments powered by|"
-        r"what do you think\?|was (?:meinen|denken|halten) sie (?:davon|dazu)\?|"
+        # In quotation marks it is someone's question in the story: “What do you think?”
+        r"(?<![“”\"„‚‘’'»«])(?:what do you think|was (?:meinen|denken|halten) sie (?:davon|dazu))"
+        r"\?(?![“”\"‘’'»«])|"
         r"diskutieren sie mit|diskutiere mit|kommentarfunktion|comments are closed|"
         r"kommentare sind geschlossen|"
         r"^\W*(?:\d+ )?(?:kommentare|comments|leserkommentare)\W*(?:\(\d+\))?\W*$",
