@@ -7,10 +7,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import lxml.html
 import pytest
+from lxml import etree
 
 from digest.errors import IngestError
-from digest.ingest.blocks import Block, sanitize_html, split_blocks
+from digest.ingest.blocks import Block, html_to_text, sanitize_html, split_blocks
 from digest.ingest.boilerplate import classify, remove_boilerplate
 from digest.ingest.clean import (
     clean_record,
@@ -22,7 +24,8 @@ from digest.ingest.clean import (
     shorten,
     strip_dateline,
 )
-from digest.ingest.records import ArticleRecord, validate_record
+from digest.ingest.markup import normalize_space
+from digest.ingest.records import TOPIC_MAX_LEN, ArticleRecord, validate_record
 
 DATA = Path(__file__).parent / "data" / "ingest"
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -199,6 +202,71 @@ def test_dateline_removed_through_inline_markup() -> None:
     assert nested.body_html == (
         'Die <em>Regierung</em> plant ein <a href="https://x.example/g" rel="noopener">Gesetz</a>.'
     ).join(("<p>", "</p>"))
+
+
+@pytest.mark.parametrize(
+    ("lead", "rest"),
+    [
+        # Glued to the lead, as a <cite> before the first sentence gives it.
+        (
+            "Singapore (Harbour Ledger)Stock markets in Asia opened lower",
+            "Stock markets in Asia opened lower",
+        ),
+        ("Hong Kong (CNN Business)Shares of the carrier jumped", "Shares of the carrier jumped"),
+        ("Kiel (Kurzschluss)Ein Start-up aus Kiel hat etwas gebaut", "Ein Start-up aus Kiel hat"),
+        # Spaced, naming a news agency.
+        ("BERLIN (dpa) Die Bundesregierung will das Gesetz ändern", "Die Bundesregierung will"),
+        ("Hamburg (dpa/lno) Die Polizei sucht nach einem Zeugen", "Die Polizei sucht nach"),
+        ("Washington (CNN) President Harlow signed the bill", "President Harlow signed the bill"),
+        ("LONDON, March 3 (Reuters) Britain's economy grew", "Britain's economy grew"),
+        ("(AFP) Die Regierung in Paris kündigte Reformen an", "Die Regierung in Paris"),
+        ("ST. JOSEPH, Mich. (AP) A federal judge ruled on Monday", "A federal judge ruled"),
+    ],
+)
+def test_dateline_without_dash_is_recognised(lead: str, rest: str) -> None:
+    assert strip_dateline(lead).startswith(rest)
+
+
+def test_dateline_naming_the_source_itself_is_recognised() -> None:
+    lead = "Singapore (Harbour Ledger) Stock markets in Asia opened lower on Tuesday."
+    assert strip_dateline(lead) == lead  # an unknown name in parentheses: running text
+    assert strip_dateline(lead, source="Harbour Ledger").startswith("Stock markets")
+
+
+@pytest.mark.parametrize(
+    "lead",
+    [
+        # A place name with a parenthesis in running text.
+        "Halle (Saale) hat im vergangenen Jahr mehr Gäste gezählt als je zuvor.",
+        "Halle (Saale) Die Stadtwerke erhöhen die Preise zum Januar deutlich.",
+        "Frankfurt (Oder) und Słubice wollen ihre Straßenbahn verbinden.",
+        "Paris (AFP) ist die älteste Nachrichtenagentur der Welt, sagte der Chef.",
+        "Apple (AAPL) Chief Executive Mara Quinn said sales would rise.",
+        "Tesla (TSLA) shares fell 4% in early trading on Monday.",
+        "Die Europäische Zentralbank (EZB) Präsidentin sprach von einer Wende.",
+        "The Hague (Netherlands) Police said two men were arrested.",
+        "Kiel (Kurzschluss) hat sein Büro in den Hafen verlegt, teilte die Firma mit.",
+        "(Aktualisiert) Die Bahn hat den Streik beendet, teilte die Gewerkschaft mit.",
+        "Berlin (dpa)",
+    ],
+)
+def test_no_dateline_without_dash_in_running_text(lead: str) -> None:
+    assert dateline_length(lead) == 0
+    assert dateline_length(lead, source="Kurzschluss Blog") == 0
+
+
+def test_glued_dateline_is_cut_from_body_and_given_teaser() -> None:
+    body = (
+        "<p><cite>Singapore (Harbour Ledger)</cite>Stock markets in Asia opened lower "
+        "on Tuesday as tariff talks stalled again.</p><p>Tokyo's main index slipped.</p>"
+    )
+    data = clean_record(record(body=body, teaser=None, source="Harbour Ledger"))
+    assert data.body_html.startswith("<p>Stock markets in Asia opened lower")
+    assert data.teaser.startswith("Stock markets in Asia opened lower")
+    # A feed's teaser with the same dateline, spaced: the source names the agency.
+    teaser = "Singapore (Harbour Ledger) Stock markets in Asia opened lower on Tuesday."
+    given = clean_record(record(body=body, teaser=teaser, source="Harbour Ledger"))
+    assert given.teaser == "Stock markets in Asia opened lower on Tuesday."
 
 
 # ------------------------------------------------------------------------ boilerplate
@@ -393,7 +461,49 @@ def test_heading_left_without_section_is_dropped() -> None:
     assert remove_boilerplate(blocks) == [blocks[0]]
 
 
+def test_heading_over_subsections_is_kept_and_an_emptied_box_title_is_not() -> None:
+    def heading(tag: str, text: str) -> Block:
+        return Block(tag, text, text)
+
+    section, subsection = heading("h3", "Status quo"), heading("h4", "Analoge Akten")
+    box, nxt = heading("h3", "Unser Angebot"), heading("h3", "Wie es weitergeht")
+    blocks = [_p(LONG), section, subsection, _p(LONG), box, _p("Anzeige"), nxt, _p(LONG)]
+    assert remove_boilerplate(blocks) == [_p(LONG), section, subsection, _p(LONG), nxt, _p(LONG)]
+    # A box title over an emptied box before a higher heading goes as well.
+    blocks = [_p(LONG), heading("h4", "Mehr"), _p("Anzeige"), heading("h2", "Ausblick"), _p(LONG)]
+    assert remove_boilerplate(blocks) == [_p(LONG), blocks[3], _p(LONG)]
+
+
 # ------------------------------------------------------------------- blocks, sanitize
+
+
+def test_text_fallback_drops_scripts_and_styles(monkeypatch: pytest.MonkeyPatch) -> None:
+    # When lxml refuses a fragment, tags are stripped by regular expressions; a
+    # script's code or a style sheet must not become words there either.
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise etree.ParserError("Document is empty")
+
+    monkeypatch.setattr(lxml.html, "fragment_fromstring", refuse)
+    fragment = (
+        "<p>Die Fähre <b>fährt</b> &amp; hält.<script type='text/javascript'>track('x');"
+        "</script></p><STYLE>p { color: red }</STYLE><!-- Kommentar --><p>Wieder da."
+        "<script>unclosed('y')"
+    )
+    text = normalize_space(html_to_text(fragment))
+    assert text == "Die Fähre fährt & hält. Wieder da."
+    blocks = split_blocks(fragment)
+    assert [block.text for block in blocks] == ["Die Fähre fährt & hält. Wieder da."]
+    assert blocks[0].html == "Die Fähre fährt &amp; hält. Wieder da."
+
+
+def test_a_page_without_body_is_not_a_crash() -> None:
+    # lxml fails an assertion on a "full page" with no <body>; the fallback takes it.
+    fragment = "<!DOCTYPE html><head><script>track('x')</script><style>p{}</style></head>"
+    assert normalize_space(html_to_text(fragment)) == ""
+    assert split_blocks(fragment) == []
+    assert normalize_space(html_to_text(f"{fragment}<p>Text</p>")) == "Text"
+    with pytest.raises(IngestError, match="no text"):
+        clean_record(record(title=fragment, body=fragment, teaser=None))
 
 
 def test_plain_text_is_escaped_and_split_at_blank_lines() -> None:
@@ -592,3 +702,52 @@ def test_raw_english_article() -> None:
     )
     assert (data.author, data.language, data.priority) == ("Tom Ashby", "en", 2.5)
     assert data.topics == ["Semiconductors", "Europe"]
+
+
+# ----------------------------------------------------------------------------- topics
+
+
+def test_topics_are_plain_text_labels() -> None:
+    data = clean_record(
+        record(
+            topics=[
+                "<script>alert('topic')</script>KI &amp; Ethik",
+                "&lt;b&gt;Robotik&lt;/b&gt;",  # markup that came entity-encoded
+                "Ver\u00adkehr\u0007 und\u202e Wende\x00",  # soft hyphen, controls, bidi
+                "  \n ",
+                "<br>",
+                "ki &amp; ethik",  # the same label again
+            ]
+        )
+    )
+    assert data.topics == ["KI & Ethik", "Robotik", "Verkehr und Wende"]
+
+
+def test_a_sentence_as_topic_is_cut_to_a_label() -> None:
+    sentence = (
+        "Die Stadtwerke haben am Montag erste Zahlen zum Betrieb der neuen Anlage "
+        "vorgelegt und wollen im Sommer weitere nennen"
+    )
+    (topic,) = validate_record({"title": "T", "topics": [sentence]}).topics
+    assert len(topic) <= TOPIC_MAX_LEN and topic.endswith("Anlage…")
+    assert sentence.startswith(topic[:-1])
+
+
+def test_a_long_tag_list_in_one_topic_is_split_and_a_short_one_is_kept() -> None:
+    # A page's keywords come as one comma-separated string; cut, it would lose tags.
+    keywords = (
+        "Fähren,Hafen Kiel,Elektroantrieb,Werften, Schiffbau;Energiewende | Verkehr, "
+        "Stadtwerke Kiel,Ostsee,Norwegen,Landstrom"
+    )
+    topics = validate_record({"title": "T", "topics": ["Hafen Kiel", keywords]}).topics
+    assert topics == [
+        *("Hafen Kiel", "Fähren", "Elektroantrieb", "Werften", "Schiffbau", "Energiewende"),
+        *("Verkehr", "Stadtwerke Kiel", "Ostsee", "Norwegen", "Landstrom"),
+    ]
+    # Short enough to be one label: "Tech > KI" and "KI, Robotik" are tried part by
+    # part when ranking, and "Washington, D.C." is one place.
+    short = validate_record({"title": "T", "topics": ["Washington, D.C.", "KI, Robotik"]})
+    assert short.topics == ["Washington, D.C.", "KI, Robotik"]
+    # A string (not a list) is a CMS tag list and always split.
+    listed = validate_record({"title": "T", "topics": "KI, <em>Robotik</em> , "}).topics
+    assert listed == ["KI", "Robotik"]

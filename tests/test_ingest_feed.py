@@ -169,3 +169,47 @@ def test_entities_in_a_summary_are_decoded(db: Database, tmp_path: Path) -> None
     assert article.title == "Preise £ und €"
     assert article.teaser == "Ein Telefon für unter £120 & mehr."
     assert "&#" not in article.body_text and "länger" in article.body_text
+
+
+# ------------------------------------------------------------------------- topics
+
+RSS_TOPICS = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Datenwerk</title><link>https://datenwerk.example/</link>
+<item><title>Ein Eintrag mit Kategorien</title><link>https://datenwerk.example/k/</link>
+<pubDate>Tue, 24 Nov 2026 08:00:00 +0100</pubDate>
+<description>Die Stadtwerke stellen ihre neue Anlage vor, die seit Montag läuft.</description>
+<category><![CDATA[<script>track('kategorie')</script>Energie &amp; Klima]]></category>
+<category>Tom &amp;amp; Jerry</category>
+<category><![CDATA[<b>Robotik</b>]]></category>
+<category><![CDATA[ <i> </i> ]]></category>
+<category>energie &amp; klima</category>
+</item></channel></rss>
+"""
+ATOM_TOPICS = """<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>Datenwerk</title><id>urn:datenwerk</id>
+<updated>2026-11-24T08:00:00+01:00</updated>
+<entry><title>Ein Atom-Eintrag</title><id>urn:datenwerk:1</id>
+<link href="https://datenwerk.example/a/"/><updated>2026-11-24T08:00:00+01:00</updated>
+<summary>Die Stadtwerke stellen ihre neue Anlage vor, die seit Montag läuft.</summary>
+<category term="&lt;span onclick='x()'&gt;Verkehr&lt;/span&gt;"/>
+<category term="Lange&#10;Zeile&#9;mit Umbruch"/>
+</entry></feed>
+"""
+
+
+def test_rss_categories_become_plain_text_topics(tmp_path: Path) -> None:
+    path = tmp_path / "topics.xml"
+    path.write_text(RSS_TOPICS, encoding="utf-8")
+    parsed = parse_source(str(path), default_tz=BERLIN)
+    assert parsed.problems == []
+    ((_, record),) = parsed.records
+    # No script code, entities decoded once each, empty ones and repeats dropped.
+    assert record.topics == ["Energie & Klima", "Tom & Jerry", "Robotik"]
+
+
+def test_atom_terms_become_plain_text_topics(tmp_path: Path) -> None:
+    path = tmp_path / "topics.atom"
+    path.write_text(ATOM_TOPICS, encoding="utf-8")
+    parsed = parse_source(str(path), default_tz=BERLIN)
+    ((_, record),) = parsed.records
+    assert record.topics == ["Verkehr", "Lange Zeile mit Umbruch"]

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from digest.errors import IngestError
-from digest.ingest.blocks import Block, split_blocks
-from digest.ingest.boilerplate import classify, remove_boilerplate
+from digest.ingest.blocks import Block, html_to_text, split_blocks
+from digest.ingest.boilerplate import classify, is_prose, remove_boilerplate
 from digest.ingest.clean import clean_record, make_teaser, strip_trailing_junk
 from digest.ingest.feed import parse_feed
 from digest.ingest.markup import drop_invisible, looks_like_html, normalize_space
@@ -144,6 +144,16 @@ def test_body_that_is_only_a_byline_and_link_falls_back_to_nothing() -> None:
 
 # Our own wordings of each kind of junk the issue names, German and English.
 JUNK_BY_KIND = {
+    "also on": [
+        "Also on Harbour Ledger: Robot taxis reach a third city",
+        "Also on The Quayside Review → Why ferries are going electric",
+        "More on Harbour Ledger Business: Gold hits a six-week high",
+        "Read more on The Quayside Review",
+        "Auch auf Laborfunk: Wie Mais mit weniger Wasser auskommt",
+        "Lesen Sie auch auf Nordfunk: Die Fähre fährt wieder",
+        "Mehr dazu bei nordfunk.example.de",
+        "Lesen Sie mehr auf KURZSCHLUSS+",
+    ],
     "top stories": [
         "Alle Top-News im Überblick",
         "Zurück zu den Top-Meldungen",
@@ -237,7 +247,108 @@ def test_end_marker_takes_the_unrecognisable_tail_with_it() -> None:
     assert remove_boilerplate(blocks) == PROSE[:2]
 
 
+# Two paragraphs after an interruption: fewer than the three long ones that used to be
+# needed for the article to go on.
+OFFER = "Partnerinhalt: Mit dem Feuchtesensor von Beispielmarkt behalten Sie den Garten im Blick. Jetzt bestellen » bis zu 30 % Rabatt!"
+LATER = [
+    _p(
+        "Der Leiter der Stadtwerke rechnet dennoch mit Verzögerungen. Die Ersatzteile für "
+        "die zweite Turbine seien bestellt, würden aber frühestens im Februar geliefert."
+    ),
+    _p(
+        "Bis dahin soll die Anlage mit halber Leistung laufen. Der Stadtrat will im "
+        "Januar über eine Entschädigung für die Anwohner beraten."
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "interruption",
+    [
+        OFFER,
+        "Get our free morning newsletter delivered straight to your inbox. Sign up now!",
+        "Folgen Sie uns auf Mastodon und LinkedIn, um keine Nachricht zu verpassen.",
+        "Buchtipp: Maschinen am Meer. Eine Geschichte der Hafenautomatisierung.",
+    ],
+)
+def test_an_interruption_mid_article_is_removed_alone(interruption: str) -> None:
+    share = _p("Share this article")
+    blocks = [*PROSE[:2], _p(interruption), *LATER, share, _p("Häfen im Wandel")]
+    assert remove_boilerplate(blocks) == [*PROSE[:2], *LATER]
+
+
+def test_an_interruption_is_looked_through_labels_and_subheadings() -> None:
+    label = _p("Gesponsert")
+    heading = Block("h3", "Wie es weitergeht", "Wie es weitergeht")
+    blocks = [*PROSE[:2], label, _p(OFFER), heading, *LATER]
+    assert remove_boilerplate(blocks) == [*PROSE[:2], heading, *LATER]
+
+
+BIO = _p(
+    "Mira Stein ist Redakteurin im Ressort Wirtschaft und schreibt seit 2015 über "
+    "Energie, Verkehr und die Frage, wer am Ende die Rechnung dafür bezahlt."
+)
+
+
+@pytest.mark.parametrize(
+    ("marker", "below"),
+    [
+        # A section marker: what follows is what it announces, prose or not.
+        ("Über die Autorin:", [BIO]),
+        ("Kommentare", [_p("Nordlicht77"), *LATER]),
+        (
+            "To view the full story, please subscribe to the Harbour Ledger. Annual plans "
+            "start at $60.",
+            [LATER[0]],
+        ),
+        # An interruption followed by short lines or book titles: the tail.
+        (OFFER, [_p("Häfen im Wandel"), _p("Ein Handbuch für Entscheider"), LATER[0]]),
+        # A label of a plug box over its own blurb.
+        ("Newsletter", [LATER[0]]),
+    ],
+)
+def test_prose_below_a_tail_marker_does_not_keep_the_tail(marker: str, below: list[Block]) -> None:
+    blocks = [*PROSE[:2], _p(marker), *below]
+    assert remove_boilerplate(blocks) == PROSE[:2]
+
+
+def test_a_teaser_of_another_article_is_not_prose() -> None:
+    # Sentence length and a sentence end, but nearly all of it is a link.
+    teaser = (
+        '<a href="https://news.example/b">Die Stadtwerke erhöhen zum Jahreswechsel die '
+        "Preise für Fernwärme um ein Viertel, und die Mieter der Südstadt sollen das "
+        "Nachsehen haben.</a> (12.11.)"
+    )
+    text = html_to_text(teaser)
+    blocks = [*PROSE[:2], _p(OFFER), Block("p", teaser, text)]
+    assert remove_boilerplate(blocks) == PROSE[:2]
+    assert not is_prose(Block("p", teaser, text))
+    assert is_prose(Block("p", f"Laut <a href='/x'>Bericht</a> {LATER[0].text}", LATER[0].text))
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        _p("Künstliche Intelligenz und Robotik: Ein Handbuch für Entscheider und Planer"),
+        _p("Kurz: Die Anlage läuft."),
+        Block("h3", LATER[0].text, LATER[0].text),
+        Block("ul", LATER[0].text, f"- {LATER[0].text}"),
+    ],
+)
+def test_titles_short_lines_and_non_paragraphs_are_not_prose(block: Block) -> None:
+    assert not is_prose(block)
+
+
 KEEP = [
+    "Also on Tuesday, the council voted to close the pool for the winter.",
+    "Also on Tuesday: a vote on the budget",
+    "Also on the agenda: a vote on next year's budget.",
+    "Also on board were two doctors from the university hospital.",
+    "More on that later, the mayor told reporters.",
+    "Read more on page 4 of the report, the authors suggest.",
+    "Auch auf Sylt wurden Schäden gemeldet.",
+    "Auch auf der Insel: Der Sturm richtete große Schäden an",
+    "Auch bei Siemens gab es Ärger mit den Lieferanten.",
     "Der Artikel 5 des Grundgesetzes schützt die Pressefreiheit, betonte die Richterin.",
     "Zum nächsten Artikel der Verordnung äußerte sich der Minister nicht.",
     "Musk kaufte Twitter 2022 und benannte die Plattform später um; Telegram wuchs stark.",
@@ -247,6 +358,8 @@ KEEP = [
     "Die Partnerschaft zwischen Bosch und dem Start-up soll bis 2030 laufen.",
     "The influencer failed to label the post as a paid partnership, regulators said.",
     "„Was meinen Sie: Sollen wir noch warten?“, fragte die Ministerin in die Runde.",
+    "“We could fly two a year from 2024,” he said. “What do you think?”",
+    "„Wir könnten sofort anfangen“, sagte sie. „Was halten Sie davon?“",
     "Was meinen Sie, wie lange das dauert? Der Minister wusste es auch nicht.",
     "Spotted an error in the firmware, the researchers alerted the vendor in March.",
     "Fehler entdeckt haben die Prüfer vor allem in der Abrechnung der Jahre 2021 und 2022.",

@@ -36,22 +36,8 @@ NAMES = sorted(path.stem for path in PAGES.glob("*.html"))
 
 # Sentence ends: ., ! or ? (and closing quotes) before a space and a capital, digit or quote.
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"“”»«']?\s+(?=[\"„“»«A-ZÄÖÜ0-9])")
-# Known misses of the cleaning rules (digest/ingest/boilerplate.py), one reason per page.
-_LOSES_TEXT = {
-    "de-gerste": (
-        "an offer block in the middle of the article ('bis zu 25 % Rabatt') ends the "
-        "article unless three long paragraphs follow it; here two follow and are cut"
-    ),
-}
-# Junk phrases the cleaning rules do not catch yet, per page, and why.
-_JUNK_KEPT = {
-    "en-markets": {
-        "(Meridian Business)": (
-            "a dateline in <cite> glued to the lead ('Singapore (Meridian Business)Stock "
-            "markets ...') is not taken for one: the dateline rule wants a dash after it"
-        ),
-    },
-}
+# A known miss of the cleaning rules (digest/ingest/) is marked with
+# pytest.mark.xfail(strict=True) and the reason, so that fixing it shows.
 
 
 def lines(path: Path) -> list[str]:
@@ -81,15 +67,7 @@ def test_the_corpus_is_there() -> None:
         assert lines(PAGES / f"{name}.junk.txt"), name
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(name, marks=pytest.mark.xfail(reason=_LOSES_TEXT[name], strict=True))
-        if name in _LOSES_TEXT
-        else name
-        for name in NAMES
-    ],
-)
+@pytest.mark.parametrize("name", NAMES)
 def test_every_sentence_of_the_article_is_kept(name: str) -> None:
     body = flat(ingest_page(name).body_text)
     missing = [
@@ -115,23 +93,8 @@ def stored_junk(name: str, phrases: list[str]) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_no_junk_survives(name: str) -> None:
-    known = _JUNK_KEPT.get(name, {})
-    phrases = [phrase for phrase in lines(PAGES / f"{name}.junk.txt") if phrase not in known]
-    found = stored_junk(name, phrases)
+    found = stored_junk(name, lines(PAGES / f"{name}.junk.txt"))
     assert not found, f"{name}: junk stored: {found}"
-
-
-@pytest.mark.parametrize(
-    ("name", "phrase"),
-    [
-        pytest.param(name, phrase, marks=pytest.mark.xfail(reason=reason, strict=True))
-        for name, misses in _JUNK_KEPT.items()
-        for phrase, reason in misses.items()
-    ],
-)
-def test_known_junk_misses(name: str, phrase: str) -> None:
-    assert phrase in lines(PAGES / f"{name}.junk.txt")
-    assert not stored_junk(name, [phrase])
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -139,9 +102,15 @@ def test_the_article_starts_with_its_lead(name: str) -> None:
     # No headline, byline or share bar above the first paragraph.
     first = sentences(lines(PAGES / f"{name}.expected.txt")[0])[0]
     body = flat(ingest_page(name).body_text)
-    for phrase in _JUNK_KEPT.get(name, {}):
-        body = body.split(phrase, 1)[-1].lstrip()  # a known miss is reported above
     assert body.startswith(first)
+
+
+def test_a_dateline_glued_to_the_lead_is_cut_from_body_and_teaser() -> None:
+    # "<cite>Singapore (Meridian Business)</cite>Stock markets ...": no dash, no space.
+    article = ingest_page("en-markets")
+    assert article.body_text.startswith("Stock markets in Asia opened without")
+    assert article.teaser.startswith("Stock markets in Asia opened without")
+    assert "<cite>" not in article.body_html
 
 
 def test_links_keep_their_spacing_and_targets() -> None:

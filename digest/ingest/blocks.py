@@ -21,7 +21,7 @@ import lxml.html
 import nh3
 from lxml import etree
 
-from digest.ingest.markup import has_entities, looks_like_html, normalize_space
+from digest.ingest.markup import has_entities, looks_like_html, normalize_space, strip_tags
 from digest.ingest.urls import absolute_http_url, strip_tracking
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "html_to_text",
     "inner_html",
     "normalize_space",
+    "parse_fragment",
     "remove_keep_tail",
     "render_blocks",
     "sanitize_html",
@@ -167,11 +168,24 @@ def _text_blocks(body: str) -> list[Block]:
     return blocks
 
 
-def _html_blocks(body: str, base_url: str | None) -> list[Block]:
+# How lxml refuses a fragment: ParserError for an empty document, ValueError for text
+# it cannot take, and an assertion inside fragments_fromstring (IndexError under
+# python -O) for a "full page" without <body>, e.g. "<!DOCTYPE html><script>...".
+_UNPARSABLE = (etree.ParserError, ValueError, AssertionError, IndexError)
+
+
+def parse_fragment(fragment: str) -> Any | None:
+    """``fragment`` parsed as the content of a <div>; None when lxml refuses it."""
     try:
-        root = lxml.html.fragment_fromstring(body, create_parent="div")
-    except (etree.ParserError, ValueError):
-        return _text_blocks(re.sub(r"<[^>]+>", " ", body))
+        return lxml.html.fragment_fromstring(fragment, create_parent="div")
+    except _UNPARSABLE:
+        return None
+
+
+def _html_blocks(body: str, base_url: str | None) -> list[Block]:
+    root = parse_fragment(body)
+    if root is None:
+        return _text_blocks(strip_tags(body))
     for comment in root.xpath("//comment() | //processing-instruction()"):
         remove_keep_tail(comment)
     for anchor in list(root.iter("a")):
@@ -337,10 +351,9 @@ def html_to_text(fragment: str) -> str:
     """Plain text of an HTML fragment (tags removed, entities decoded, spacing kept)."""
     if "<" not in fragment and "&" not in fragment:
         return fragment
-    try:
-        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
-    except (etree.ParserError, ValueError):
-        return html.unescape(re.sub(r"<[^>]+>", " ", fragment))
+    root = parse_fragment(fragment)
+    if root is None:
+        return strip_tags(fragment)  # scripts and styles go here too
     for element in root.iterdescendants():
         # Keep words of adjacent blocks and lines apart in the text.
         if tag_of(element) == "br" or tag_of(element) in _BLOCK_LEVEL:

@@ -87,12 +87,20 @@ def lead_paragraph(blocks: list[Block]) -> str:
     return blocks[0].text if blocks else ""
 
 
-def make_teaser(given: str | None, blocks: list[Block], *, titles: tuple[str, ...] = ()) -> str:
-    """The publisher's teaser, cleaned to plain text; else the lead paragraph."""
+def make_teaser(
+    given: str | None,
+    blocks: list[Block],
+    *,
+    titles: tuple[str, ...] = (),
+    source: str | None = None,
+) -> str:
+    """The publisher's teaser, cleaned to plain text; else the lead paragraph (whose
+    dateline ``blocks`` no longer have). ``source`` helps to see a dateline naming
+    the publisher (see :func:`dateline_length`)."""
     if given:
         kept = remove_boilerplate(split_blocks(given), titles=titles)
         text = strip_trailing_junk(normalize_space(" ".join(block.text for block in kept)))
-        text = strip_dateline(text)
+        text = strip_dateline(text, source=source)
         if text:
             return shorten(text)
     return shorten(lead_paragraph(blocks))
@@ -237,10 +245,11 @@ def clean_record(
     title = clean_title(raw_title, source=record.source)
     titles = (title, normalize_space(html.unescape(raw_title))) if title else ()
     body = drop_invisible(record.body)
+    source = _plain(record.source)
     blocks = remove_boilerplate(split_blocks(body, base_url=link.url), titles=titles)
-    blocks = without_trailing_junk(without_dateline(blocks))
+    blocks = without_trailing_junk(without_dateline(blocks, source=source))
     given = drop_invisible(record.teaser) if record.teaser else None
-    teaser = make_teaser(given, blocks, titles=titles)
+    teaser = make_teaser(given, blocks, titles=titles, source=source)
     body_text = blocks_text(blocks)
     if not body_text and not teaser:
         text = normalize_space(html_to_text(f"{body}\n{given or ''}"))
@@ -267,7 +276,7 @@ def clean_record(
         published_at=published.astimezone(UTC),
         content_hash=content_hash(title, teaser, body_text),
         author=_author(record.author),
-        source=_plain(record.source),
+        source=source,
         language=language,
         topics=list(record.topics),
         image_url=strip_tracking(record.image_url) if record.image_url else None,

@@ -30,28 +30,81 @@ _DATELINE_CAPS = re.compile(
 )
 
 
-def dateline_length(text: str) -> int:
-    """Length of the dateline at the start of ``text``, 0 if there is none."""
+# "Singapore (Meridian Business)Stock markets ...", "BERLIN (dpa) Die ...": a place and
+# an agency without a dash, as CNN-style pages put it in a <cite> before the lead. Without
+# the dash, "Halle (Saale) hat ..." or "Apple (AAPL) Chief Executive ..." look alike, so
+# more is asked (see _bare_dateline): the lead starts right after the parenthesis with a
+# capital or digit, and the parenthesis is glued to it (no page writes that in running
+# text) or names a news agency or the article's own source. A place is one to four
+# capitalised words, not an article or preposition starting a sentence ("Die EZB (...)").
+_NOT_PLACES = (
+    r"Der|Die|Das|Den|Dem|Des|Ein|Eine|Einem|Einen|Eines|Im|In|Am|An|Auf|Aus|Bei|Laut|Mit|"
+    r"Nach|Seit|Vor|Für|Zum|Zur|The|A|At|On|For|From|With|After|Before|By|Of"
+)
+_PLACE = rf"(?!(?:{_NOT_PLACES})\b)[A-ZÄÖÜ][\w.'’-]*(?:(?:\s*[/,]\s*|\s+)[A-ZÄÖÜ][\w.'’-]*){{0,3}}"
+_DATE = (
+    r"(?:,\s*(?:\d{1,2}\.?\s*[A-ZÄÖÜ]\w+\.?(?:\s*\d{4})?|"
+    r"[A-ZÄÖÜ]\w+\.?\s+\d{1,2}(?:,\s*\d{4})?))?"
+)
+_DATELINE_BARE = re.compile(
+    rf"^(?:(?P<place>{_PLACE}){_DATE}\s*)?\((?P<agency>[^()\n]{{1,40}})\)(?P<space>\s*)"
+    r"(?=[\"„“»]?[A-ZÄÖÜ0-9])"
+)
+# Agencies named in datelines (their usual short forms; "dpa/lno" and "dpa-AFX" count).
+_AGENCY_NAMES = """
+    dpa afx afp ap reuters kna epd sid apa sda ats awp dts ddp kap ots bloomberg cnn
+    xinhua ansa efe upi kyodo yonhap tass interfax ria pti ians red
+"""
+_AGENCIES = frozenset(_AGENCY_NAMES.split())
+
+
+def _comparable(text: str) -> str:
+    return re.sub(r"[\W_]+", " ", text).strip().casefold()
+
+
+def _bare_dateline(text: str, source: str | None) -> int:
+    """End of a dateline without dash at the start of ``text`` (0: none)."""
+    match = _DATELINE_BARE.match(text)
+    if match is None:
+        return 0
+    agency = _comparable(match["agency"])
+    named = bool(_AGENCIES & set(agency.split())) or (
+        source is not None and agency != "" and agency == _comparable(source)
+    )
+    # Glued to the lead is enough after a place; "(dpa) Die ..." alone must name an agency.
+    glued = not match["space"] and match["place"] is not None
+    return match.end() if glued or named else 0
+
+
+def dateline_length(text: str, *, source: str | None = None) -> int:
+    """Length of the dateline at the start of ``text``, 0 if there is none.
+
+    ``source`` is the article's publisher, a dateline's agency when the site is its
+    own ("Singapore (Meridian Business) Stock markets ..." on Meridian Business).
+    """
     match = _DATELINE_AGENCY.match(text)
     if match is None:
         match = _DATELINE_CAPS.match(text)
         if match and sum(char.isupper() for char in match["place"]) < 5:
             match = None
+    if match is None:
+        end = _bare_dateline(text, source)
+        return end if end and len(text) - end >= 20 else 0
     # Something must follow; a paragraph that is only "BERLIN (dpa) –" is no lead.
     if match and len(text) - match.end() >= 20:
         return match.end()
     return 0
 
 
-def strip_dateline(text: str) -> str:
-    return text[dateline_length(text) :]
+def strip_dateline(text: str, *, source: str | None = None) -> str:
+    return text[dateline_length(text, source=source) :]
 
 
-def without_dateline(blocks: list[Block]) -> list[Block]:
+def without_dateline(blocks: list[Block], *, source: str | None = None) -> list[Block]:
     for index, block in enumerate(blocks):
         if block.tag != "p":
             continue
-        length = dateline_length(block.text)
+        length = dateline_length(block.text, source=source)
         if not length:
             return blocks
         count = sum(1 for char in block.text[:length] if not char.isspace())

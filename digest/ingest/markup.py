@@ -6,6 +6,7 @@ to plain text (titles, teasers, authors).
 
 from __future__ import annotations
 
+import html
 import html.entities
 import re
 
@@ -37,6 +38,10 @@ _INVISIBLE = re.compile(
     re.IGNORECASE,
 )
 _SPACE = re.compile(r"[\s\u00a0]+")
+# For text that lxml cannot parse (see strip_tags): a script's code or a style sheet
+# must not become words, an unclosed one runs to the end (as a browser reads it).
+_CODE_ELEMENT = re.compile(r"<(script|style)\b[^>]*>.*?(?:</\1\s*>|$)", re.I | re.S)
+_NOT_TEXT = re.compile(r"<!--.*?(?:-->|$)|<![^>]*>|<\?[^>]*>|<[^>]+>", re.S)
 
 
 def drop_invisible(text: str) -> str:
@@ -47,6 +52,17 @@ def drop_invisible(text: str) -> str:
 def normalize_space(text: str) -> str:
     """Whitespace runs (NBSP included) as one space; invisible characters removed."""
     return _SPACE.sub(" ", drop_invisible(text)).strip()
+
+
+def strip_tags(fragment: str) -> str:
+    """Plain text of markup by regular expressions: the fallback for what lxml refuses.
+
+    Tags, comments and declarations become spaces, ``<script>`` and ``<style>`` go
+    with their content, entities are decoded. Coarser than a parser (spacing is not
+    kept the same), so used only where lxml cannot be.
+    """
+    text = _CODE_ELEMENT.sub(" ", fragment)
+    return html.unescape(_NOT_TEXT.sub(" ", text))
 
 
 def looks_like_html(body: str) -> bool:

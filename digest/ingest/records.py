@@ -16,7 +16,9 @@ an error naming the field.
 
 from __future__ import annotations
 
+import html
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -34,6 +36,8 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
+from digest.ingest.blocks import html_to_text
+from digest.ingest.markup import drop_invisible, has_entities, looks_like_html
 from digest.ingest.urls import is_http_url
 
 # Key under which ingest passes its default time zone to validation:
@@ -41,6 +45,51 @@ from digest.ingest.urls import is_http_url
 DEFAULT_TZ = "default_tz"
 
 _LANGUAGE_RE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$")
+# A topic is a label (it is shown in the email and matched against subscribers'
+# choices), not a paragraph. Longer ones are tag lists in one string (a page's
+# keywords: "Home Depot,HD,earnings,retail,..."), split at their commas, or a sentence
+# put in <category>, cut at a word.
+TOPIC_MAX_LEN = 80
+_TAG_LIST = re.compile(r"\s*[,;|]\s*")
+
+
+def _plain_label(value: str) -> str:
+    text = value
+    for _ in range(2):  # a second round for markup that was entity-encoded once
+        if looks_like_html(text):
+            text = html_to_text(text)
+        elif has_entities(text):
+            text = html.unescape(text)
+        else:
+            break
+    text = "".join(
+        " " if unicodedata.category(char) == "Cc" else char
+        for char in drop_invisible(text)
+        if unicodedata.category(char) != "Cf"
+    )
+    return " ".join(text.split())
+
+
+def _cut(text: str) -> str:
+    if len(text) <= TOPIC_MAX_LEN:
+        return text
+    cut = text[: TOPIC_MAX_LEN - 1]
+    cut = cut.rsplit(" ", 1)[0] if " " in cut else cut
+    return cut.rstrip(" ,;:–—-") + "…"
+
+
+def topic_labels(value: str) -> list[str]:
+    """A feed's category or a record's topic as plain-text labels (none if nothing is left).
+
+    Tags go (a <script> with its code), entities are decoded, also when the markup
+    itself came entity-encoded ("&lt;b&gt;KI&lt;/b&gt;"); control and format
+    characters (bidi overrides, zero-width) go and whitespace runs become one space.
+    A label longer than ``TOPIC_MAX_LEN`` is split at commas, semicolons or bars if
+    it has any (a tag list), and each part is cut at a word boundary to that length.
+    """
+    text = _plain_label(value)
+    parts = _TAG_LIST.split(text) if len(text) > TOPIC_MAX_LEN else [text]
+    return [_cut(part) for part in parts if part]
 
 
 class ArticleRecord(BaseModel):
@@ -137,13 +186,14 @@ class ArticleRecord(BaseModel):
     @field_validator("topics", mode="after")
     @classmethod
     def _unique_topics(cls, value: list[str]) -> list[str]:
+        # Plain text: topics reach the email and the subscriber's preferences as they are.
         seen: set[str] = set()
         topics: list[str] = []
         for topic in value:
-            name = " ".join(topic.split())
-            if name and name.casefold() not in seen:
-                seen.add(name.casefold())
-                topics.append(name)
+            for name in topic_labels(topic):
+                if name.casefold() not in seen:
+                    seen.add(name.casefold())
+                    topics.append(name)
         return topics
 
     @field_validator("language", mode="after")

@@ -12,10 +12,14 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
-import lxml.html
-from lxml import etree
-
-from digest.ingest.blocks import Block, html_to_text, inner_html, remove_keep_tail, tag_of
+from digest.ingest.blocks import (
+    Block,
+    html_to_text,
+    inner_html,
+    parse_fragment,
+    remove_keep_tail,
+    tag_of,
+)
 from digest.ingest.markup import normalize_space
 
 
@@ -25,9 +29,8 @@ def strip_leading_text(block: Block, count: int) -> Block:
     Used to cut a dateline off the lead; works through inline markup such as
     ``<strong>BERLIN (dpa)</strong> – Der ...`` and drops elements left empty.
     """
-    try:
-        root = lxml.html.fragment_fromstring(block.html, create_parent="div")
-    except (etree.ParserError, ValueError):
+    root = parse_fragment(block.html)
+    if root is None:
         return block
     remaining = count
     for node, attr in _text_slots(root):
@@ -60,9 +63,8 @@ def strip_trailing_text(block: Block, count: int) -> Block:
     The mirror of :func:`strip_leading_text`, for a byline or "[mehr]" link at the
     end; elements left empty (the link) are dropped.
     """
-    try:
-        root = lxml.html.fragment_fromstring(block.html, create_parent="div")
-    except (etree.ParserError, ValueError):
+    root = parse_fragment(block.html)
+    if root is None:
         return block
     remaining = count
     slots = list(_text_slots(root))

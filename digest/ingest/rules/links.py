@@ -4,6 +4,20 @@ from __future__ import annotations
 
 from digest.ingest.rules.base import Rule, rule
 
+# A site in "Also on <site>: ...": one to four capitalised words ("Meridian Business",
+# "SPIEGEL+") or a domain ("tagesschau.de"), not a weekday or month ("Also on Tuesday:").
+_NOT_SITES = (
+    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|"
+    r"april|may|june|july|august|september|october|november|december|montag|dienstag|"
+    r"mittwoch|donnerstag|freitag|samstag|sonntag|januar|februar|märz|mai|juni|juli|"
+    r"oktober|dezember|this|that|these|those"
+)
+_SITE = (
+    rf"(?:(?!(?:{_NOT_SITES})\b)(?-i:[A-ZÄÖÜ0-9])[\w.&'’+-]*"
+    r"(?:\s+(?-i:[A-ZÄÖÜ0-9])[\w.&'’+-]*){0,3}|"
+    r"[\w-]+(?:\.[\w-]+)*\.(?:de|com|net|org|at|ch|uk|eu|fr|io|info|news))"
+)
+
 LINKS: tuple[Rule, ...] = (
     # --- contact the editors / corrections
     rule(
@@ -84,6 +98,18 @@ LINKS: tuple[Rule, ...] = (
         r"zum (?:vollständigen )?artikel)\W*$",
         max_len=80,
     ),
+    # "Also on Meridian: Robot taxis reach a third city", "Auch auf Laborfunk: Wie ...",
+    # "Read more on The Verge": a pointer to the site's (or a partner's) other stories.
+    # The name is capitalised words or a domain; case-sensitive, so "Also on the agenda:"
+    # and "Auch auf der Insel: ..." are reporting, and a headline after the colon has no
+    # full stop ("Auch auf Sylt wurden Schäden gemeldet." is a sentence).
+    rule(
+        "related",
+        rf"^\W*(?:also (?:on|at|from)|more (?:on|at|from)|read more (?:on|at)|"
+        rf"(?:lesen sie )?auch auf|(?:mehr|mehr dazu|lesen sie mehr|weiterlesen) (?:auf|bei))\s+"
+        rf"{_SITE}\s*(?:[:»›>→|–—]\s*.*[^.\s]|\W*)\s*$",
+        max_len=200,
+    ),
     # --- previous / next article
     rule(
         "navigation",
@@ -122,7 +148,9 @@ LINKS: tuple[Rule, ...] = (
         r"\b(?:tell|let) (?:me|us) (?:know )?.{0,40}in the comments?\b|"
         r"i'?d love (?:a|your) comment|"
         r"^\W*(?:view|show|load|hide|read) (?:all |the )?comments\W*$|comments powered by|"
-        r"what do you think\?|was (?:meinen|denken|halten) sie (?:davon|dazu)\?|"
+        # In quotation marks it is someone's question in the story: “What do you think?”
+        r"(?<![“”\"„‚‘’'»«])(?:what do you think|was (?:meinen|denken|halten) sie (?:davon|dazu))"
+        r"\?(?![“”\"‘’'»«])|"
         r"diskutieren sie mit|diskutiere mit|kommentarfunktion|comments are closed|"
         r"kommentare sind geschlossen|"
         r"^\W*(?:\d+ )?(?:kommentare|comments|leserkommentare)\W*(?:\(\d+\))?\W*$",
