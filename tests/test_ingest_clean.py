@@ -751,3 +751,19 @@ def test_a_long_tag_list_in_one_topic_is_split_and_a_short_one_is_kept() -> None
     # A string (not a list) is a CMS tag list and always split.
     listed = validate_record({"title": "T", "topics": "KI, <em>Robotik</em> , "}).topics
     assert listed == ["KI", "Robotik"]
+
+
+def test_a_long_keyword_list_keeps_the_first_twenty_tags() -> None:
+    from digest.ingest.records import TOPICS_MAX
+
+    tags = ", ".join(f"Schlagwort {n}" for n in range(60))
+    record = validate_record(
+        {
+            "url": "https://x.example/a",
+            "title": "T",
+            "published_at": "2026-11-25T06:00:00Z",
+            "body": "B",
+            "topics": [tags],
+        }
+    )
+    assert record.topics == [f"Schlagwort {n}" for n in range(TOPICS_MAX)]

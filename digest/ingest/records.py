@@ -50,6 +50,8 @@ _LANGUAGE_RE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$")
 # keywords: "Home Depot,HD,earnings,retail,..."), split at their commas, or a sentence
 # put in <category>, cut at a word.
 TOPIC_MAX_LEN = 80
+# Categories kept per record.
+TOPICS_MAX = 20
 _TAG_LIST = re.compile(r"\s*[,;|]\s*")
 
 
@@ -194,7 +196,9 @@ class ArticleRecord(BaseModel):
                 if name.casefold() not in seen:
                     seen.add(name.casefold())
                     topics.append(name)
-        return topics
+        # A page's keyword list can carry a hundred tags; the first ones are the
+        # editor's, the rest SEO, and all of them would crowd the unmapped list.
+        return topics[:TOPICS_MAX]
 
     @field_validator("language", mode="after")
     @classmethod
